@@ -1,0 +1,291 @@
+/*
+ * conffile.c: the configuration file reader.
+ *
+ * Owns the grammar of stunnel.conf: lines, comments, the UTF-8 byte
+ * order mark, CR/LF endings, [sections], "name = value" and include
+ * directories, and the "FILE:LINE: "line": reason" form of every error.
+ * Each option is handed to options.c; each finished section to
+ * validate.c. Stops at the first error, as stunnel does. Must never keep
+ * state between two loads: a reload reads into fresh structures.
+ */
+#include "common.h"
+#include "conffile.h"
+#include "log.h"
+#include "validate.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define LINE_MAX_LEN	16384
+
+struct reader {
+	struct global	*g;
+	struct service	*cur;		/* section being read, or g->defaults */
+	struct service	**tail;		/* where the next section goes */
+	int		 depth;		/* include nesting */
+};
+
+static int read_stream(struct reader *, FILE *, const char *);
+
+static void
+line_error(const char *file, int line, const char *raw, const char *why)
+{
+	log_msg(LOG_ERR, "%s:%d: \"%s\": %s", file, line, raw, why);
+}
+
+/* The section being read is complete: check it before going on. */
+static int
+end_section(struct reader *r)
+{
+	if (r->cur == r->g->defaults)
+		return validate_global(r->g);
+	return validate_service(r->g, r->cur);
+}
+
+static int
+start_section(struct reader *r, const char *file, int line, const char *name)
+{
+	struct service *svc;
+
+	if (end_section(r) < 0)
+		return -1;
+	svc = service_new(r->g->defaults);
+	svc->name = xstrdup(name);
+	svc->file = xstrdup(file);
+	svc->line = line;
+	*r->tail = svc;
+	r->tail = &svc->next;
+	r->cur = svc;
+	log_msg(LOG_INFO, "Initializing service [%s]", name);
+	return 0;
+}
+
+/* include = DIR: every regular file of DIR, in name order */
+static int
+include_dir(struct reader *r, const char *dir)
+{
+	struct dirent **names;
+	struct stat st;
+	char *path;
+	FILE *f;
+	int i, n, rc = 0;
+
+	n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0) {
+		log_errno("scandir");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		path = xasprintf("%s/%s", dir, names[i]->d_name);
+		if (rc == 0 && (stat(path, &st) < 0 || !S_ISREG(st.st_mode)))
+			log_msg(LOG_DEBUG, "\"%s\" is not a file", path);
+		else if (rc == 0) {
+			f = fopen(path, "r");
+			if (f == NULL) {
+				log_errno("%s", path);
+				rc = -2;
+			} else {
+				log_msg(LOG_NOTICE,
+				    "Reading configuration from file %s", path);
+				r->depth++;
+				rc = read_stream(r, f, path) < 0 ? -2 : 0;
+				r->depth--;
+				fclose(f);
+			}
+		}
+		free(path);
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+static int
+option_line(struct reader *r, const char *file, int line, const char *raw,
+    char *text)
+{
+	char *eq = strchr(text, '='), *name, *value;
+	const char *why = NULL;
+	int rc;
+
+	if (eq == NULL) {
+		line_error(file, line, raw, "No '=' found");
+		return -1;
+	}
+	*eq = '\0';
+	name = str_trim(text);
+	value = str_trim(eq + 1);
+	switch (options_set(r->g, r->cur, name, value, &why)) {
+	case OPT_OK:
+		return 0;
+	case OPT_INCLUDE:
+		if (r->depth > 8) {
+			line_error(file, line, raw, "Failed to include directory");
+			return -1;
+		}
+		rc = include_dir(r, value);
+		if (rc == 0)
+			return 0;
+		line_error(file, line, raw, rc == -1 ?
+		    "Failed to include directory" : "Failed to include a file");
+		return -1;
+	case OPT_UNKNOWN:
+	case OPT_BAD:
+		break;
+	}
+	line_error(file, line, raw, why);
+	return -1;
+}
+
+/* "[name]": the name is what lies between '[' and the first ']' */
+static int
+section_line(struct reader *r, const char *file, int line, char *text)
+{
+	char *close = strchr(text + 1, ']');
+
+	*close = '\0';
+	return start_section(r, file, line, text + 1);
+}
+
+static int
+read_line(struct reader *r, const char *file, int line, char *buf)
+{
+	char *raw, *text;
+	size_t len;
+	int rc;
+
+	len = strlen(buf);
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		buf[--len] = '\0';
+	raw = xstrdup(buf);
+	text = str_trim(buf);
+	len = strlen(text);
+	if (len == 0 || text[0] == ';' || text[0] == '#') {
+		free(raw);
+		return 0;
+	}
+	if (text[0] == '[' && text[len - 1] == ']') {
+		free(raw);
+		return section_line(r, file, line, text);
+	}
+	rc = option_line(r, file, line, raw, text);
+	free(raw);
+	return rc;
+}
+
+static int
+read_stream(struct reader *r, FILE *f, const char *name)
+{
+	static const char bom[] = "\xef\xbb\xbf";
+	char *buf = xmalloc(LINE_MAX_LEN);
+	char *text;
+	int line = 0, rc = 0;
+
+	while (rc == 0 && fgets(buf, LINE_MAX_LEN, f) != NULL) {
+		text = buf;
+		if (++line == 1) {
+			if (strncmp(buf, bom, 3) == 0) {
+				log_msg(LOG_NOTICE,
+				    "UTF-8 byte order mark detected");
+				text += 3;
+			} else {
+				log_msg(LOG_NOTICE,
+				    "UTF-8 byte order mark not detected");
+			}
+		}
+		if (strchr(text, '\n') == NULL && !feof(f)) {
+			log_msg(LOG_ERR, "%s:%d: Line too long", name, line);
+			rc = -1;
+			break;
+		}
+		rc = read_line(r, name, line, text);
+	}
+	if (rc == 0 && line == 0)
+		log_msg(LOG_NOTICE, "UTF-8 byte order mark not detected");
+	free(buf);
+	return rc;
+}
+
+/*
+ * Open PATH, or descriptor FD when PATH is NULL. On failure *why says
+ * what the caller still has to print.
+ */
+static FILE *
+open_config(const char *path, const char *fd, char **name,
+    enum load_failure *why)
+{
+	unsigned long n;
+	char *real;
+	FILE *f;
+
+	if (path == NULL) {
+		*name = xasprintf("descriptor %s", fd);
+		log_msg(LOG_NOTICE, "Reading configuration from descriptor %s",
+		    fd);
+		if (options_parse_uint(fd, 0, INT_MAX, &n) < 0) {
+			log_msg(LOG_ERR, "Invalid file descriptor number");
+			*why = LOAD_USAGE;
+			return NULL;
+		}
+		f = fdopen(dup((int)n), "r");
+	} else {
+		real = realpath(path, NULL);
+		if (real == NULL) {
+			log_msg(LOG_ERR, "Invalid configuration file name "
+			    "\"%s\"", path);
+			log_errno("realpath");
+			*why = LOAD_BAD_NAME;
+			return NULL;
+		}
+		*name = real;
+		log_msg(LOG_NOTICE, "Reading configuration from file %s", real);
+		f = fopen(real, "r");
+	}
+	if (f == NULL) {
+		log_msg(LOG_ERR, "Cannot open configuration file");
+		*why = LOAD_USAGE;
+	}
+	return f;
+}
+
+/*
+ * Read a whole configuration from PATH, or from descriptor FD (its text
+ * as given on the command line) when PATH is NULL. Returns the loaded
+ * configuration, or NULL after logging why, with *why saying what the
+ * caller still has to print.
+ */
+struct global *
+conffile_load(const char *path, const char *fd, enum load_failure *why)
+{
+	struct reader r;
+	char *name = NULL;
+	FILE *f;
+	int rc;
+
+	*why = LOAD_FAILED;
+	log_msg(LOG_INFO, "Initializing inetd mode configuration");
+	f = open_config(path, fd, &name, why);
+	if (f == NULL) {
+		free(name);
+		return NULL;
+	}
+	memset(&r, 0, sizeof(r));
+	r.g = options_new();
+	r.cur = r.g->defaults;
+	r.tail = &r.g->services;
+	rc = read_stream(&r, f, name);
+	fclose(f);
+	free(name);
+	if (rc == 0)
+		rc = end_section(&r);
+	if (rc == 0 && r.g->services == NULL) {
+		r.g->inetd = 1;
+		rc = validate_inetd(r.g);
+	}
+	if (rc < 0) {
+		options_free(r.g);
+		return NULL;
+	}
+	return r.g;
+}

@@ -1,0 +1,309 @@
+/*
+ * ctx.c: the TLS context of each service.
+ *
+ * Owns building a service's SSL_CTX from its options before anything is
+ * bound or forked: protocol versions, ciphers, options, identity, trust
+ * and the warnings stunnel gives about weak set-ups, so that a broken
+ * certificate stops the configuration instead of the first connection.
+ * Must never handle a connection: that is tls.c.
+ */
+#include "common.h"
+#include "ctx.h"
+#include "log.h"
+#include "sslerr.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+/* stunnel's floor, applied only where OpenSSL's own default is lower */
+#define DEFAULT_SECURITY_LEVEL	2
+
+static const char *
+section_name(const struct service *svc)
+{
+	return svc->name != NULL ? svc->name : "stunnel";
+}
+
+static int
+verification_wanted(const struct service *svc)
+{
+	return svc->verify_chain || svc->verify_peer || svc->verify >= 1;
+}
+
+static void
+set_security_level(const struct service *svc, SSL_CTX *ctx)
+{
+	int current = SSL_CTX_get_security_level(ctx);
+
+	if (svc->security_level != DEFAULT_SECURITY_LEVEL) {
+		SSL_CTX_set_security_level(ctx, (int)svc->security_level);
+		log_msg(LOG_INFO, "User-specified security level set: %u",
+		    svc->security_level);
+	} else if (current < DEFAULT_SECURITY_LEVEL) {
+		SSL_CTX_set_security_level(ctx, DEFAULT_SECURITY_LEVEL);
+		log_msg(LOG_INFO, "stunnel default security level set: %d",
+		    DEFAULT_SECURITY_LEVEL);
+	} else {
+		log_msg(LOG_INFO, "OpenSSL security level is used: %d",
+		    current);
+	}
+}
+
+static int
+set_protocol(const struct service *svc, SSL_CTX *ctx)
+{
+	unsigned long before = (unsigned long)SSL_CTX_get_options(ctx);
+	unsigned long after;
+
+	if (svc->versions.min != 0 &&
+	    !SSL_CTX_set_min_proto_version(ctx, svc->versions.min)) {
+		log_msg(LOG_ERR, "Failed to set the minimum protocol version "
+		    "0x%X", (unsigned)svc->versions.min);
+		return -1;
+	}
+	if (svc->versions.max != 0 &&
+	    !SSL_CTX_set_max_proto_version(ctx, svc->versions.max)) {
+		log_msg(LOG_ERR, "Failed to set the maximum protocol version "
+		    "0x%X", (unsigned)svc->versions.max);
+		return -1;
+	}
+	if (!SSL_CTX_set_cipher_list(ctx, svc->ciphers)) {
+		sslerr_log("SSL_CTX_set_cipher_list");
+		return -1;
+	}
+	log_msg(LOG_DEBUG, "Ciphers: %s", svc->ciphers);
+	if (!SSL_CTX_set_ciphersuites(ctx, svc->ciphersuites)) {
+		sslerr_log("SSL_CTX_set_ciphersuites");
+		return -1;
+	}
+	log_msg(LOG_DEBUG, "TLSv1.3 ciphersuites: %s", svc->ciphersuites);
+	SSL_CTX_set_options(ctx, svc->options.set);
+	SSL_CTX_clear_options(ctx, svc->options.clear);
+	after = (unsigned long)SSL_CTX_get_options(ctx);
+	log_msg(LOG_DEBUG, "TLS options: 0x%lX (+0x%lX, -0x%lX)", after,
+	    after & ~before, before & ~after);
+	log_msg(LOG_INFO, "Session resumption %s",
+	    svc->session_resume ? "enabled" : "disabled");
+	return 0;
+}
+
+static int
+load_identity(const struct service *svc, SSL_CTX *ctx)
+{
+	const char *key = svc->key != NULL ? svc->key : svc->cert;
+
+	if (svc->cert == NULL) {
+		log_msg(LOG_DEBUG, "No certificate or private key specified");
+		return 0;
+	}
+	if (!SSL_CTX_use_certificate_chain_file(ctx, svc->cert)) {
+		sslerr_log("SSL_CTX_use_certificate_chain_file");
+		log_msg(LOG_ERR, "Failed to load certificate from: %s",
+		    svc->cert);
+		return -1;
+	}
+	log_msg(LOG_INFO, "Certificate loaded from: %s", svc->cert);
+	if (!SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM)) {
+		sslerr_log("SSL_CTX_use_PrivateKey_file");
+		log_msg(LOG_ERR, "Failed to load private key from: %s", key);
+		return -1;
+	}
+	log_msg(LOG_INFO, "Private key loaded from: %s", key);
+	if (!SSL_CTX_check_private_key(ctx)) {
+		sslerr_log("Private key does not match the certificate");
+		return -1;
+	}
+	log_msg(LOG_DEBUG, "Private key check succeeded");
+	return 0;
+}
+
+static void
+log_trusted(const struct service *svc, X509_STORE *store)
+{
+	STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
+	X509 *cert;
+	char *dn;
+	int i;
+
+	for (i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+		cert = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+		if (cert == NULL)
+			continue;
+		dn = X509_NAME_oneline(X509_get_subject_name(cert), NULL, 0);
+		log_msg(LOG_INFO, "Configured trusted %s CA: %s",
+		    svc->client ? "server" : "client", dn != NULL ? dn : "?");
+		OPENSSL_free(dn);
+	}
+}
+
+static int
+load_crls(const struct service *svc, X509_STORE *store)
+{
+	X509_LOOKUP *lookup;
+
+	if (svc->crl_file != NULL) {
+		lookup = X509_STORE_add_lookup(store, X509_LOOKUP_file());
+		if (lookup == NULL || !X509_load_crl_file(lookup, svc->crl_file,
+		    X509_FILETYPE_PEM)) {
+			log_msg(LOG_ERR, "Failed to load %s revocation lookup "
+			    "file", svc->crl_file);
+			sslerr_log("X509_load_crl_file");
+			return -1;
+		}
+		log_msg(LOG_DEBUG, "Loaded %s revocation lookup file",
+		    svc->crl_file);
+	}
+	if (svc->crl_path != NULL) {
+		lookup = X509_STORE_add_lookup(store, X509_LOOKUP_hash_dir());
+		if (lookup == NULL || !X509_LOOKUP_add_dir(lookup,
+		    svc->crl_path, X509_FILETYPE_PEM)) {
+			log_msg(LOG_ERR, "Failed to add %s revocation lookup "
+			    "directory", svc->crl_path);
+			sslerr_log("X509_LOOKUP_add_dir");
+			return -1;
+		}
+		log_msg(LOG_DEBUG, "Added %s revocation lookup directory",
+		    svc->crl_path);
+	}
+	if (svc->crl_file != NULL || svc->crl_path != NULL)
+		X509_STORE_set_flags(store,
+		    X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+	return 0;
+}
+
+static int
+load_trust(const struct service *svc, SSL_CTX *ctx)
+{
+	X509_STORE *store = SSL_CTX_get_cert_store(ctx);
+	int found;
+
+	if ((svc->ca_file != NULL || svc->ca_path != NULL) &&
+	    !SSL_CTX_load_verify_locations(ctx, svc->ca_file, svc->ca_path))
+		ERR_clear_error();
+	if (svc->ca_store != NULL && !SSL_CTX_load_verify_store(ctx,
+	    svc->ca_store)) {
+		sslerr_log("SSL_CTX_load_verify_store");
+		return -1;
+	}
+	found = sk_X509_OBJECT_num(X509_STORE_get0_objects(store)) > 0 ||
+	    svc->ca_path != NULL;
+	if (!found) {
+		if (verification_wanted(svc)) {
+			log_msg(LOG_ERR, "No trusted certificates found");
+			return -1;
+		}
+		log_msg(LOG_INFO, "No trusted certificates found");
+	} else {
+		log_trusted(svc, store);
+	}
+	return load_crls(svc, store);
+}
+
+static int
+set_curves(const struct service *svc, SSL_CTX *ctx)
+{
+	if (svc->client)
+		log_msg(LOG_INFO, "DH initialization skipped: client section");
+	else
+		log_msg(LOG_INFO,
+		    "DH initialization skipped: no DH ciphersuites");
+	log_msg(LOG_DEBUG, "ECDH initialization");
+	if (!SSL_CTX_set1_groups_list(ctx, svc->curves)) {
+		ERR_clear_error();
+		log_msg(LOG_ERR, "Invalid groups list in 'curves'");
+		return -1;
+	}
+	log_msg(LOG_DEBUG, "ECDH initialized with curves %s", svc->curves);
+	return 0;
+}
+
+/* config = Command:value, handed to SSL_CONF_cmd */
+static int
+run_config(const struct service *svc, SSL_CTX *ctx)
+{
+	SSL_CONF_CTX *cctx;
+	char *cmd, *param;
+	size_t i;
+	int rc = 0, r;
+
+	if (svc->config.n == 0)
+		return 0;
+	cctx = SSL_CONF_CTX_new();
+	if (cctx == NULL) {
+		sslerr_log("SSL_CONF_CTX_new");
+		return -1;
+	}
+	SSL_CONF_CTX_set_flags(cctx, SSL_CONF_FLAG_FILE |
+	    SSL_CONF_FLAG_CERTIFICATE | (svc->client ? SSL_CONF_FLAG_CLIENT :
+	    SSL_CONF_FLAG_SERVER));
+	SSL_CONF_CTX_set_ssl_ctx(cctx, ctx);
+	for (i = 0; i < svc->config.n && rc == 0; i++) {
+		cmd = xstrdup(svc->config.v[i]);
+		param = strchr(cmd, ':');
+		if (param != NULL)
+			*param++ = '\0';
+		r = SSL_CONF_cmd(cctx, cmd, param);
+		if (r == -2) {
+			log_msg(LOG_ERR, "OpenSSL config command \"%s\" was not "
+			    "recognised", cmd);
+			rc = -1;
+		} else if (r == -3) {
+			log_msg(LOG_ERR, "OpenSSL config command \"%s\" requires "
+			    "a parameter", cmd);
+			rc = -1;
+		} else if (r <= 0) {
+			sslerr_log("SSL_CONF_cmd");
+			rc = -1;
+		} else {
+			log_msg(LOG_DEBUG, "OpenSSL config \"%s\" set to \"%s\"",
+			    cmd, param != NULL ? param : "");
+		}
+		free(cmd);
+	}
+	if (rc == 0 && !SSL_CONF_CTX_finish(cctx)) {
+		sslerr_log("SSL_CONF_CTX_finish");
+		rc = -1;
+	}
+	SSL_CONF_CTX_free(cctx);
+	return rc;
+}
+
+static void
+warn_weak(const struct service *svc)
+{
+	if (!svc->client)
+		return;
+	if (!verification_wanted(svc)) {
+		log_msg(LOG_WARNING, "Service [%s] needs authentication to "
+		    "prevent MITM attacks", section_name(svc));
+	} else if (svc->verify_chain && svc->check_host.n == 0 &&
+	    svc->check_ip.n == 0 && svc->check_email.n == 0) {
+		log_msg(LOG_WARNING, "Service [%s] uses \"verifyChain\" without "
+		    "subject checks", section_name(svc));
+		log_msg(LOG_WARNING, "Use \"checkHost\" or \"checkIP\" to "
+		    "restrict trusted certificates");
+	}
+}
+
+int
+ctx_init(struct service *svc)
+{
+	SSL_CTX *ctx;
+
+	log_msg(LOG_DEBUG, "Initializing context [%s]", section_name(svc));
+	ctx = SSL_CTX_new(svc->client ? TLS_client_method() :
+	    TLS_server_method());
+	if (ctx == NULL) {
+		sslerr_log("SSL_CTX_new");
+		return -1;
+	}
+	svc->ctx = ctx;
+	set_security_level(svc, ctx);
+	if (set_protocol(svc, ctx) < 0 || run_config(svc, ctx) < 0 ||
+	    load_identity(svc, ctx) < 0 || load_trust(svc, ctx) < 0 ||
+	    set_curves(svc, ctx) < 0)
+		return -1;
+	warn_weak(svc);
+	return 0;
+}

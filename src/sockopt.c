@@ -1,0 +1,191 @@
+/*
+ * sockopt.c: socket options by name.
+ *
+ * Owns the table of options that "socket =" may set, their value syntax,
+ * the built-in defaults (SO_REUSEADDR on accept sockets, TCP_NODELAY on
+ * local and remote ones) and the -sockets listing. Must never decide when
+ * a socket is created: callers hand it descriptors.
+ */
+#include "common.h"
+#include "sockopt.h"
+#include "log.h"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+enum sockopt_type { T_FLAG, T_INT, T_LINGER, T_TIMEVAL, T_STRING };
+
+struct sockopt_desc {
+	const char		*name;
+	int			 level;
+	int			 optname;
+	enum sockopt_type	 type;
+	const char		*dflt[3];	/* accept, local, remote */
+};
+
+static const struct sockopt_desc table[] = {
+	{ "SO_DEBUG", SOL_SOCKET, SO_DEBUG, T_FLAG, { 0 } },
+	{ "SO_DONTROUTE", SOL_SOCKET, SO_DONTROUTE, T_FLAG, { 0 } },
+	{ "SO_KEEPALIVE", SOL_SOCKET, SO_KEEPALIVE, T_FLAG, { 0 } },
+	{ "SO_LINGER", SOL_SOCKET, SO_LINGER, T_LINGER, { 0 } },
+	{ "SO_OOBINLINE", SOL_SOCKET, SO_OOBINLINE, T_FLAG, { 0 } },
+	{ "SO_RCVBUF", SOL_SOCKET, SO_RCVBUF, T_INT, { 0 } },
+	{ "SO_SNDBUF", SOL_SOCKET, SO_SNDBUF, T_INT, { 0 } },
+	{ "SO_RCVLOWAT", SOL_SOCKET, SO_RCVLOWAT, T_INT, { 0 } },
+	{ "SO_SNDLOWAT", SOL_SOCKET, SO_SNDLOWAT, T_INT, { 0 } },
+	{ "SO_RCVTIMEO", SOL_SOCKET, SO_RCVTIMEO, T_TIMEVAL, { 0 } },
+	{ "SO_SNDTIMEO", SOL_SOCKET, SO_SNDTIMEO, T_TIMEVAL, { 0 } },
+	{ "SO_REUSEADDR", SOL_SOCKET, SO_REUSEADDR, T_FLAG, { "yes", 0, 0 } },
+	{ "SO_BINDTODEVICE", SOL_SOCKET, SO_BINDTODEVICE, T_STRING, { 0 } },
+	{ "TCP_KEEPCNT", IPPROTO_TCP, TCP_KEEPCNT, T_INT, { 0 } },
+	{ "TCP_KEEPIDLE", IPPROTO_TCP, TCP_KEEPIDLE, T_INT, { 0 } },
+	{ "TCP_KEEPINTVL", IPPROTO_TCP, TCP_KEEPINTVL, T_INT, { 0 } },
+	{ "IP_TOS", IPPROTO_IP, IP_TOS, T_INT, { 0 } },
+	{ "IP_TTL", IPPROTO_IP, IP_TTL, T_INT, { 0 } },
+	{ "TCP_NODELAY", IPPROTO_TCP, TCP_NODELAY, T_FLAG, { 0, "yes", "yes" } },
+	{ "IP_FREEBIND", IPPROTO_IP, IP_FREEBIND, T_FLAG, { 0 } },
+	{ "IPV6_V6ONLY", IPPROTO_IPV6, IPV6_V6ONLY, T_FLAG, { 0 } },
+};
+
+static const struct sockopt_desc *
+find(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(table); i++)
+		if (strlen(table[i].name) == len &&
+		    strncasecmp(table[i].name, name, len) == 0)
+			return &table[i];
+	return NULL;
+}
+
+static int
+check_number(const char *s, const char *end)
+{
+	if (s == end)
+		return -1;
+	for (; s < end; s++)
+		if (*s < '0' || *s > '9')
+			return -1;
+	return 0;
+}
+
+static int
+check_value(enum sockopt_type type, const char *v)
+{
+	const char *colon = strchr(v, ':');
+
+	switch (type) {
+	case T_FLAG:
+		if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "no") == 0)
+			return 0;
+		return check_number(v, v + strlen(v));
+	case T_INT:
+		return check_number(v, v + strlen(v));
+	case T_LINGER:
+	case T_TIMEVAL:
+		if (colon == NULL)
+			return type == T_TIMEVAL ?
+			    check_number(v, v + strlen(v)) : -1;
+		if (check_number(v, colon) < 0)
+			return -1;
+		return check_number(colon + 1, colon + 1 + strlen(colon + 1));
+	case T_STRING:
+		return *v == '\0' ? -1 : 0;
+	}
+	return -1;
+}
+
+/* Is "a|l|r:NAME=VALUE" something we can set? 0 if so. */
+int
+sockopt_check(const char *arg)
+{
+	const struct sockopt_desc *d;
+	const char *eq;
+
+	if (arg[0] == '\0' || strchr("alr", arg[0]) == NULL || arg[1] != ':')
+		return -1;
+	eq = strchr(arg + 2, '=');
+	if (eq == NULL)
+		return -1;
+	d = find(arg + 2, (size_t)(eq - (arg + 2)));
+	if (d == NULL)
+		return -1;
+	return check_value(d->type, eq + 1);
+}
+
+/* what the kernel gives a fresh TCP socket, as -sockets shows it */
+static void
+os_default(const struct sockopt_desc *d, char *out, size_t len)
+{
+	union {
+		int		i;
+		struct linger	l;
+		struct timeval	t;
+		char		s[64];
+	} v;
+	socklen_t vlen = sizeof(v);
+	int fd;
+
+	memset(&v, 0, sizeof(v));
+	fd = socket(d->level == IPPROTO_IPV6 ? AF_INET6 : AF_INET,
+	    SOCK_STREAM, 0);
+	if (fd < 0 || getsockopt(fd, d->level, d->optname, &v, &vlen) < 0) {
+		snprintf(out, len, "write-only");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	switch (d->type) {
+	case T_FLAG:
+		snprintf(out, len, "%s", v.i ? "yes" : "no");
+		break;
+	case T_INT:
+		snprintf(out, len, "%d", v.i);
+		break;
+	case T_LINGER:
+		snprintf(out, len, "%d:%d", v.l.l_onoff, v.l.l_linger);
+		break;
+	case T_TIMEVAL:
+		snprintf(out, len, "%d:%d", (int)v.t.tv_sec,
+		    (int)v.t.tv_usec);
+		break;
+	case T_STRING:
+		v.s[sizeof(v.s) - 1] = '\0';
+		snprintf(out, len, "%s", v.s);
+		break;
+	}
+}
+
+static const char *
+column(const char *value)
+{
+	return value != NULL ? value : "    --    ";
+}
+
+/* -sockets */
+void
+sockopt_print_table(void)
+{
+	char os[64];
+	size_t i;
+
+	log_msg(LOG_NOTICE, " ");
+	log_msg(LOG_NOTICE, "Socket option defaults:");
+	log_msg(LOG_NOTICE, "    Option Name         |  Accept  |   Local  |"
+	    "  Remote  |OS default");
+	log_msg(LOG_NOTICE, "    --------------------+----------+----------+"
+	    "----------+----------");
+	for (i = 0; i < ARRAY_SIZE(table); i++) {
+		os_default(&table[i], os, sizeof(os));
+		log_msg(LOG_NOTICE, "    %-20s|%10s|%10s|%10s|%10s",
+		    table[i].name, column(table[i].dflt[SOCK_ACCEPT]),
+		    column(table[i].dflt[SOCK_LOCAL]),
+		    column(table[i].dflt[SOCK_REMOTE]), os);
+	}
+}

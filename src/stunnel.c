@@ -1,0 +1,183 @@
+/*
+ * stunnel.c: main(): the command line and the start-up sequence.
+ *
+ * Owns the switches of stunnel 5 on Unix (FILE, -fd N, -help, -version,
+ * -sockets, -options), the banner, and the order of start-up: banner,
+ * configuration, "Configuration successful", then the log sinks. Must
+ * never parse the configuration itself or touch a connection.
+ */
+#include "common.h"
+#include "stunnel.h"
+#include "conffile.h"
+#include "log.h"
+#include "options.h"
+#include "sockopt.h"
+#include "tlsopt.h"
+
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
+
+enum command { CMD_RUN, CMD_HELP, CMD_VERSION, CMD_SOCKETS, CMD_OPTIONS };
+
+static void
+usage(void)
+{
+	log_msg(LOG_NOTICE, " ");
+	log_msg(LOG_NOTICE, "Syntax:");
+	log_msg(LOG_NOTICE, "stunnel [<filename>] ] -fd <n> | -help | -version "
+	    "| -sockets | -options");
+	log_msg(LOG_NOTICE, "    <filename>  - use specified config file");
+	log_msg(LOG_NOTICE, "    -fd <n>     - read the config file from a file "
+	    "descriptor");
+	log_msg(LOG_NOTICE, "    -help       - get config file help");
+	log_msg(LOG_NOTICE, "    -version    - display version and defaults");
+	log_msg(LOG_NOTICE, "    -sockets    - display default socket options");
+	log_msg(LOG_NOTICE, "    -options    - display supported TLS options");
+}
+
+static const char *
+features(void)
+{
+	return "Threading:FORK Sockets:POLL,IPv6 TLS:FIPS,OCSP,PSK,SNI"
+#ifdef USE_LIBWRAP
+	    " Auth:LIBWRAP"
+#endif
+	    ;
+}
+
+/* the lines every run starts with, as stunnel writes them */
+void
+stunnel_banner(void)
+{
+	const char *running = OpenSSL_version(OPENSSL_VERSION);
+
+	log_msg(LOG_NOTICE, "stunnel %s on %s platform", STUNNEL_COMPAT,
+	    HOST_PLATFORM);
+	if (strcmp(running, OPENSSL_VERSION_TEXT) == 0) {
+		log_msg(LOG_NOTICE, "Compiled/running with %s", running);
+	} else {
+		log_msg(LOG_NOTICE, "Compiled with %s", OPENSSL_VERSION_TEXT);
+		log_msg(LOG_NOTICE, "Running  with %s", running);
+		if ((OpenSSL_version_num() ^ OPENSSL_VERSION_NUMBER) &
+		    0xfff00000UL)
+			log_msg(LOG_NOTICE, "Update OpenSSL shared libraries or "
+			    "rebuild stunnel");
+	}
+	log_msg(LOG_NOTICE, "%s", features());
+}
+
+static int
+info(enum command cmd)
+{
+	log_info_mode();
+	switch (cmd) {
+	case CMD_HELP:
+		options_print_help();
+		break;
+	case CMD_VERSION:
+		log_msg(LOG_NOTICE, "%s %s", PACKAGE_NAME, PACKAGE_VERSION);
+		options_print_defaults();
+		break;
+	case CMD_SOCKETS:
+		sockopt_print_table();
+		break;
+	case CMD_OPTIONS:
+		tlsopt_print_options();
+		break;
+	case CMD_RUN:
+		break;
+	}
+	return 0;
+}
+
+static int
+failed(enum load_failure why)
+{
+	if (why == LOAD_USAGE)
+		usage();
+	if (why != LOAD_BAD_NAME)
+		log_msg(LOG_ERR, "Configuration failed");
+	log_dump_buffer();
+	return 1;
+}
+
+static void
+log_settings(const struct global *g, struct log_config *lc)
+{
+	memset(lc, 0, sizeof(*lc));
+	lc->level = g->defaults->debug.level;
+	lc->facility = g->defaults->debug.facility;
+	lc->use_syslog = g->use_syslog;
+	lc->use_stderr = g->foreground == FG_YES;
+	lc->ident = g->defaults->service_name != NULL ?
+	    g->defaults->service_name : "stunnel";
+	lc->output = g->output;
+	lc->overwrite = g->log_overwrite;
+}
+
+static int
+run(const char *path, const char *fd)
+{
+	struct log_config lc;
+	struct global *g;
+	enum load_failure why;
+
+	g = conffile_load(path, fd, &why);
+	if (g == NULL)
+		return failed(why);
+	log_msg(LOG_NOTICE, "Configuration successful");
+	log_settings(g, &lc);
+	if (log_open(&lc) < 0) {
+		log_dump_buffer();
+		options_free(g);
+		return 1;
+	}
+	log_close();
+	options_free(g);
+	return 0;
+}
+
+static int
+command(const char *arg, enum command *cmd)
+{
+	static const struct {
+		const char	*name;
+		enum command	 cmd;
+	} switches[] = {
+		{ "-help", CMD_HELP }, { "-version", CMD_VERSION },
+		{ "-sockets", CMD_SOCKETS }, { "-options", CMD_OPTIONS },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(switches); i++) {
+		if (strcasecmp(arg, switches[i].name) == 0) {
+			*cmd = switches[i].cmd;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *path = CONFDIR "/stunnel.conf";
+	enum command cmd = CMD_RUN;
+
+	log_msg(LOG_INFO, "Initializing inetd mode configuration");
+	stunnel_banner();
+	if (argc > 1 && command(argv[1], &cmd) == 0)
+		return info(cmd);
+	if (argc > 1 && strcasecmp(argv[1], "-fd") == 0) {
+		if (argc < 3) {
+			log_msg(LOG_ERR, "No file descriptor specified");
+			usage();
+			log_dump_buffer();
+			return 1;
+		}
+		return run(NULL, argv[2]);
+	}
+	if (argc > 1)
+		path = argv[1];
+	return run(path, NULL);
+}

@@ -1,0 +1,242 @@
+# shellcheck shell=bash
+# Shared helpers for the integration tests (source this file from bash).
+#
+# What it gives a test script:
+#   LIB_DIR, TOP_SRCDIR, CORPUS_DIR   where the tests and the corpus live
+#   lib_find_stunnel                  sets STUNNEL to our binary (or returns 1)
+#   lib_require_isolation             exits 77 (SKIP) unless unshare works
+#   lib_mktemp                        sets TEST_TMP, removed again on exit
+#   lib_make_certs DIR                fills DIR with the @CERTS@ files
+#   lib_make_scratch DIR CERTS        makes a @TMP@ dir (with include.d/)
+#   lib_subst SRC DST CERTS TMP       copy of a corpus file, placeholders replaced
+#   lib_run PROG CONF OUT [DIR]       runs PROG CONF isolated, prints exit status
+#   lib_classify OUT STATUS           prints "accept", "reject LINE|-" or "error ..."
+#   lib_expect NAME                   prints "VERDICT|DIFFERS_REASON" from EXPECT
+#
+# Every program run is wrapped as
+#   timeout -k 1 5 unshare --net --pid --fork --kill-child --mount-proc PROG FILE
+# A fresh network namespace makes binding harmless and a fresh pid namespace
+# takes a daemonized (forked to the background) child down with the parent.
+
+SKIP=77
+
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TOP_SRCDIR=$(cd "$LIB_DIR/../.." && pwd)
+CORPUS_DIR="$TOP_SRCDIR/tests/corpus"
+if [ ! -d "$CORPUS_DIR" ] && [ -n "${srcdir:-}" ]; then
+    for _d in "$srcdir/tests/corpus" "$srcdir/corpus" "$srcdir/../corpus"; do
+        if [ -d "$_d" ]; then CORPUS_DIR=$(cd "$_d" && pwd); break; fi
+    done
+fi
+EXPECT_FILE="$CORPUS_DIR/EXPECT"
+REFERENCE=${REFERENCE:-/usr/bin/stunnel4}
+RUN_TIMEOUT=${RUN_TIMEOUT:-5}
+
+# Set STUNNEL to our binary: $STUNNEL, else $abs_top_builddir/src/stunnel,
+# else ../../src/stunnel relative to this script, else ./src/stunnel.
+lib_find_stunnel() {
+    local c
+    if [ -n "${STUNNEL:-}" ]; then
+        [ -x "$STUNNEL" ] || return 1
+        return 0
+    fi
+    for c in ${abs_top_builddir:+"$abs_top_builddir/src/stunnel"} \
+             ${top_builddir:+"$top_builddir/src/stunnel"} \
+             "$TOP_SRCDIR/src/stunnel" "$PWD/src/stunnel" "$PWD/../src/stunnel"; do
+        if [ -f "$c" ] && [ -x "$c" ]; then
+            STUNNEL=$(cd "$(dirname "$c")" && pwd)/$(basename "$c")
+            return 0
+        fi
+    done
+    return 1
+}
+
+# Exit with SKIP unless we may create network and pid namespaces (root).
+lib_require_isolation() {
+    if ! command -v unshare >/dev/null 2>&1 || ! command -v timeout >/dev/null 2>&1; then
+        echo "SKIP: unshare or timeout not installed"
+        exit $SKIP
+    fi
+    if ! unshare --net --pid --fork --kill-child --mount-proc true >/dev/null 2>&1; then
+        echo "SKIP: cannot create network/pid namespaces (not root?)"
+        exit $SKIP
+    fi
+    if ! command -v openssl >/dev/null 2>&1; then
+        echo "SKIP: openssl command not installed"
+        exit $SKIP
+    fi
+}
+
+# Make a private temporary directory, removed when the script exits.
+lib_mktemp() {
+    TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/stunnel-test.XXXXXX") || exit 99
+    # shellcheck disable=SC2064
+    trap "rm -rf '$TEST_TMP'" EXIT
+    trap 'exit 130' INT TERM
+}
+
+# Fill DIR with the files that @CERTS@ stands for: a CA (ca.pem), a server
+# key and certificate signed by it (key.pem, cert.pem, and both in
+# server.pem), a CRL (crl.pem) and PSK secrets (psk.txt). EC P-256: fast.
+lib_make_certs() {
+    local d=$1
+    mkdir -p "$d" || return 1
+    (
+        cd "$d" || exit 1
+        umask 077
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -keyout ca.key -out ca.pem -days 30 -subj "/CN=Test CA" \
+            -addext "basicConstraints=critical,CA:TRUE" \
+            -addext "keyUsage=critical,keyCertSign,cRLSign" || exit 1
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -keyout key.pem -out cert.pem -days 30 -subj "/CN=localhost" \
+            -CA ca.pem -CAkey ca.key \
+            -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" \
+            -addext "basicConstraints=CA:FALSE" || exit 1
+        cat key.pem cert.pem > server.pem
+        # An empty CRL signed by the CA, made with a throwaway "openssl ca" setup.
+        : > index.txt
+        echo 01 > crlnumber
+        cat > ca.cnf <<EOF
+[ ca ]
+default_ca = test_ca
+[ test_ca ]
+database = $d/index.txt
+crlnumber = $d/crlnumber
+default_md = sha256
+default_crl_days = 30
+EOF
+        openssl ca -config ca.cnf -gencrl -keyfile ca.key -cert ca.pem \
+            -out crl.pem || exit 1
+        {
+            echo "client1:$(openssl rand -hex 32)"
+            echo "client2:$(openssl rand -hex 32)"
+        } > psk.txt
+        # hashed names for CApath = @CERTS@
+        ln -s ca.pem "$(openssl x509 -hash -noout -in ca.pem).0"
+        ln -s crl.pem "$(openssl crl -hash -noout -in crl.pem).r0"
+        chmod 600 server.pem key.pem psk.txt ca.key
+        chmod 644 cert.pem ca.pem crl.pem
+        rm -f index.txt* crlnumber* ca.cnf
+    ) >/dev/null 2>&1
+}
+
+# Make DIR as a @TMP@ scratch directory: include.d/ holds two fragments
+# (10-a.conf: a client service, 20-b.conf: a server service using CERTS)
+# and a subdirectory, which stunnel must skip as "not a file".
+lib_make_scratch() {
+    local d=$1 certs=$2
+    mkdir -p "$d/include.d/zz-subdir" || return 1
+    cat > "$d/include.d/10-a.conf" <<EOF
+; include fragment A: a client service
+[inc-a]
+client = yes
+accept = 127.0.0.1:44001
+connect = 127.0.0.1:44002
+EOF
+    cat > "$d/include.d/20-b.conf" <<EOF
+; include fragment B: a server service
+[inc-b]
+cert = $certs/server.pem
+accept = 127.0.0.1:44003
+connect = 127.0.0.1:44004
+EOF
+}
+
+# Escape a string for use as a sed replacement with '|' as the delimiter.
+_lib_sed_escape() {
+    printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'
+}
+
+# Copy SRC to DST replacing @CERTS@ and @TMP@ (bytes otherwise unchanged:
+# CR/LF and a byte order mark survive).
+lib_subst() {
+    local src=$1 dst=$2 certs tmp
+    certs=$(_lib_sed_escape "$3")
+    tmp=$(_lib_sed_escape "$4")
+    sed -e "s|@CERTS@|$certs|g" -e "s|@TMP@|$tmp|g" "$src" > "$dst"
+}
+
+# Run PROG CONF in fresh network and pid namespaces with a time limit,
+# from directory DIR (default: the directory of CONF), stdin from
+# /dev/null (inetd-mode configs read their "connection" there), stdout and
+# stderr to OUT. Prints the exit status (124: still running at the limit).
+lib_run() {
+    local prog=$1 conf=$2 out=$3 dir=${4:-$(dirname "$2")} rc
+    (
+        cd "$dir" || exit 99
+        exec timeout -k 1 "$RUN_TIMEOUT" \
+            unshare --net --pid --fork --kill-child --mount-proc "$prog" "$conf"
+    ) </dev/null >"$out" 2>&1
+    rc=$?
+    echo "$rc"
+}
+
+# Classify a run from its output file and exit status:
+#   "reject LINE" (LINE from the first '[!] PATH:LINE: "' line, else "-")
+#   "accept"      (Configuration successful, exit 0, or still running)
+#   "error STATUS" otherwise (crash, unexpected exit).
+lib_classify() {
+    local out=$1 rc=$2 line
+    if grep -q 'Configuration failed' "$out"; then
+        line=$(sed -n 's/^\[!\] [^"]*:\([0-9][0-9]*\): ".*/\1/p' "$out" | head -n 1)
+        echo "reject ${line:--}"
+    elif grep -q 'Configuration successful' "$out" || [ "$rc" = 0 ] || [ "$rc" = 124 ]; then
+        echo accept
+    else
+        echo "error $rc"
+    fi
+}
+
+# Look NAME up in EXPECT. Prints "VERDICT|REASON": VERDICT is "accept" or
+# "reject LINE"; REASON is the text after "differs:" (empty if none).
+# Returns 1 if NAME has no line.
+lib_expect() {
+    local name=$1 n verdict rest line reason
+    while read -r n verdict rest; do
+        [ "$n" = "$name" ] || continue
+        reason=
+        case $rest in
+            *differs:*) reason=${rest#*differs:}; reason=${reason# } ;;
+        esac
+        if [ "$verdict" = reject ]; then
+            line=${rest%% *}
+            echo "reject $line|$reason"
+        else
+            echo "$verdict|$reason"
+        fi
+        return 0
+    done < <(grep -v '^[[:space:]]*\(#\|$\)' "$EXPECT_FILE")
+    return 1
+}
+
+# Run one corpus file NAME with PROG; write the classification to RESULT
+# and the program output to RESULT.out. Each run gets its own @TMP@.
+lib_run_corpus_file() {
+    local prog=$1 name=$2 result=$3 certs=$4 scratch rc
+    scratch="$result.tmp"
+    mkdir -p "$scratch"
+    lib_make_scratch "$scratch" "$certs"
+    lib_subst "$CORPUS_DIR/$name" "$scratch/$name" "$certs" "$scratch"
+    rc=$(lib_run "$prog" "$scratch/$name" "$result.out" "$scratch")
+    lib_classify "$result.out" "$rc" > "$result"
+}
+
+# Run "$@" for each corpus file name on stdin, at most JOBS at once.
+lib_parallel() {
+    local jobs=${JOBS:-6} name running=0
+    while read -r name; do
+        "$@" "$name" &
+        running=$((running + 1))
+        if [ "$running" -ge "$jobs" ]; then
+            wait -n
+            running=$((running - 1))
+        fi
+    done
+    wait
+}
+
+# List the corpus file names (sorted, C locale).
+lib_corpus_files() {
+    (cd "$CORPUS_DIR" && LC_ALL=C ls -1 -- *.conf)
+}
