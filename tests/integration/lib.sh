@@ -37,7 +37,9 @@ RUN_TIMEOUT=${RUN_TIMEOUT:-5}
 lib_find_stunnel() {
     local c
     if [ -n "${STUNNEL:-}" ]; then
-        [ -x "$STUNNEL" ] || return 1
+        [ -f "$STUNNEL" ] && [ -x "$STUNNEL" ] || return 1
+        # runs start in another directory: make the path absolute
+        STUNNEL=$(cd "$(dirname "$STUNNEL")" && pwd)/$(basename "$STUNNEL")
         return 0
     fi
     for c in ${abs_top_builddir:+"$abs_top_builddir/src/stunnel"} \
