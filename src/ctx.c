@@ -16,6 +16,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <unistd.h>
+
 /* stunnel's floor, applied only where OpenSSL's own default is lower */
 #define DEFAULT_SECURITY_LEVEL	2
 
@@ -186,8 +188,10 @@ load_trust(const struct service *svc, SSL_CTX *ctx)
 		sslerr_log("SSL_CTX_load_verify_store");
 		return -1;
 	}
+	/* directories and stores are searched per handshake, not preloaded */
 	found = sk_X509_OBJECT_num(X509_STORE_get0_objects(store)) > 0 ||
-	    svc->ca_path != NULL;
+	    (svc->ca_path != NULL && access(svc->ca_path, R_OK | X_OK) == 0) ||
+	    svc->ca_store != NULL;
 	if (!found) {
 		if (verification_wanted(svc)) {
 			log_msg(LOG_ERR, "No trusted certificates found");

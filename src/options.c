@@ -10,6 +10,7 @@
  */
 #include "common.h"
 #include "options.h"
+#include "engine.h"
 #include "log.h"
 #include "sockopt.h"
 #include "tlsopt.h"
@@ -31,6 +32,9 @@ enum opt_kind {
 	K_INCLUDE	/* handled by the file reader */
 };
 
+/* how a field is stored, which decides how it is copied and freed */
+enum opt_store { STORE_SCALAR, STORE_STRING, STORE_LIST };
+
 #define F_SHOW		0x01	/* -version prints the default */
 #define F_HIDDEN	0x02	/* accepted, but not in -help */
 #define F_EMPTY_UNSETS	0x04	/* "name =" with no value unsets */
@@ -49,6 +53,7 @@ struct option {
 	const struct word	*words;
 	const char		*err;	/* why a value is rejected */
 	parse_fn		 parse;
+	enum opt_store		 store;	/* for K_CUSTOM; others imply it */
 	const char		*help;	/* '\n' starts a continuation line */
 	const char		*unit;	/* suffix in -version */
 	const char		*show;	/* -version text instead of dflt */
@@ -132,6 +137,12 @@ static int parse_ssl_version(const struct option *, struct global *,
     struct service *, void *, const char *, const char **);
 static int parse_secret(const struct option *, struct global *,
     struct service *, void *, const char *, const char **);
+static int parse_psk_secrets(const struct option *, struct global *,
+    struct service *, void *, const char *, const char **);
+static int parse_provider(const struct option *, struct global *,
+    struct service *, void *, const char *, const char **);
+static int parse_set_env(const struct option *, struct global *,
+    struct service *, void *, const char *, const char **);
 static int parse_stack(const struct option *, struct global *,
     struct service *, void *, const char *, const char **);
 static int parse_verify(const struct option *, struct global *,
@@ -148,11 +159,11 @@ static const struct option table[] = {
 	  .help = "compression type" },
 	{ "EGD", G(egd), K_STRING,
 	  .help = "path to Entropy Gathering Daemon socket" },
-	{ "engine", G(engine_cmds), K_CUSTOM, .parse = parse_engine,
+	{ "engine", G(engine_cmds), K_CUSTOM, .parse = parse_engine, .store = STORE_LIST,
 	  .help = "auto|engine_id" },
-	{ "engineCtrl", G(engine_cmds), K_CUSTOM, .parse = parse_engine,
+	{ "engineCtrl", G(engine_cmds), K_CUSTOM, .parse = parse_engine, .store = STORE_LIST,
 	  .help = "cmd[:arg]" },
-	{ "engineDefault", G(engine_cmds), K_CUSTOM, .parse = parse_engine,
+	{ "engineDefault", G(engine_cmds), K_CUSTOM, .parse = parse_engine, .store = STORE_LIST,
 	  .help = "TASK_LIST" },
 	{ "fips", G(fips), K_BOOL, .dflt = "no",
 	  .help = "yes|no FIPS 140-2 mode" },
@@ -168,9 +179,10 @@ static const struct option table[] = {
 	  .help = "file to append log messages" },
 	{ "pid", G(pid), K_STRING, .flags = F_EMPTY_UNSETS,
 	  .help = "pid file" },
-	{ "provider", G(provider), K_LIST,
+	{ "provider", G(provider), K_CUSTOM, .parse = parse_provider, .store = STORE_LIST,
 	  .help = "OpenSSL provider to load" },
-	{ "providerParameter", G(provider_param), K_LIST,
+	{ "providerParameter", G(provider_param), K_CUSTOM,
+	  .parse = parse_provider, .store = STORE_LIST,
 	  .help = "provider:name=value parameter for a provider" },
 	{ "RNDbytes", G(rnd_bytes), K_UINT, .dflt = "1024", .max = INT_MAX,
 	  .err = "Illegal number of bytes to read from random seed files",
@@ -180,7 +192,7 @@ static const struct option table[] = {
 	{ "RNDoverwrite", G(rnd_overwrite), K_BOOL, .dflt = "yes",
 	  .help = "yes|no overwrite seed datafiles with new random data",
 	  .flags = F_SHOW },
-	{ "setEnv", G(set_env), K_LIST,
+	{ "setEnv", G(set_env), K_CUSTOM, .parse = parse_set_env, .store = STORE_LIST,
 	  .help = "NAME=VALUE environment variable for child processes" },
 	{ "syslog", G(use_syslog), K_BOOL, .dflt = "yes",
 	  .help = "yes|no send logging messages to syslog" },
@@ -281,7 +293,8 @@ static const struct option table[] = {
 	  .help = "username for protocol negotiations" },
 	{ "PSKidentity", S(psk_identity), K_STRING,
 	  .help = "identity for PSK authentication" },
-	{ "PSKsecrets", S(psk_secrets), K_STRING,
+	{ "PSKsecrets", S(psk_secrets), K_CUSTOM, .parse = parse_psk_secrets,
+	  .store = STORE_STRING,
 	  .help = "secrets for PSK authentication" },
 	{ "pty", S(pty), K_BOOL, .dflt = "no",
 	  .help = "yes|no allocate pseudo terminal for 'exec' option" },
@@ -316,7 +329,7 @@ static const struct option table[] = {
 	  .help = "[host:]port use sessiond at host:port" },
 	{ "sni", S(sni), K_LIST,
 	  .help = "primary_service:host_name for an SNI virtual service" },
-	{ "socket", S(socket_opts), K_CUSTOM, .parse = parse_socket,
+	{ "socket", S(socket_opts), K_CUSTOM, .parse = parse_socket, .store = STORE_LIST,
 	  .help = "a|l|r:option=value[:value]\n"
 	      "set an option on accept/local/remote socket" },
 	{ "sslVersion", S(versions), K_CUSTOM, .parse = parse_ssl_version,
@@ -374,6 +387,21 @@ static const struct {
 	{ "curve", "curves" },
 	{ "session", "sessionCacheTimeout" },
 };
+
+static enum opt_store
+store_of(const struct option *opt)
+{
+	switch (opt->kind) {
+	case K_STRING:
+		return STORE_STRING;
+	case K_LIST:
+		return STORE_LIST;
+	case K_CUSTOM:
+		return opt->store;
+	default:
+		return STORE_SCALAR;
+	}
+}
 
 static const struct option *
 find_option(const char *name)
@@ -461,22 +489,89 @@ parse_debug(const struct option *opt UNUSED, struct global *g,
 	return -1;
 }
 
-/* kept in order: each engineCtrl and engineDefault acts on the last engine */
+/*
+ * engine, engineCtrl, engineDefault act at once, as in stunnel; the
+ * list keeps them in order for the record.
+ */
 static int
 parse_engine(const struct option *opt, struct global *g UNUSED,
     struct service *svc UNUSED, void *field, const char *arg,
     const char **why)
 {
-	struct strlist *cmds = field;
 	char *entry;
+	int rc;
 
-	if (strcasecmp(opt->name, "engine") != 0 && cmds->n == 0) {
-		*why = "No engine was defined";
+	if (strcasecmp(opt->name, "engine") == 0)
+		rc = engine_open(arg, why);
+	else if (strcasecmp(opt->name, "engineCtrl") == 0)
+		rc = engine_ctrl(arg, why);
+	else
+		rc = engine_default(arg, why);
+	if (rc < 0)
+		return -1;
+	entry = xasprintf("%s=%s", opt->name, arg);
+	strlist_add(field, entry);
+	free(entry);
+	return 0;
+}
+
+/* provider, providerParameter: loaded at their line */
+static int
+parse_provider(const struct option *opt, struct global *g UNUSED,
+    struct service *svc UNUSED, void *field, const char *arg,
+    const char **why)
+{
+	int rc = strcasecmp(opt->name, "provider") == 0 ?
+	    engine_provider_load(arg, why) : engine_provider_param(arg, why);
+
+	if (rc < 0)
+		return -1;
+	strlist_add(field, arg);
+	return 0;
+}
+
+/*
+ * setEnv = NAME=VALUE: set at once, because providers and engines loaded
+ * by later lines read their settings from the environment.
+ */
+static int
+parse_set_env(const struct option *opt UNUSED, struct global *g UNUSED,
+    struct service *svc UNUSED, void *field, const char *arg,
+    const char **why)
+{
+	const char *eq = strchr(arg, '=');
+	char *name;
+	int rc;
+
+	if (eq == NULL || eq == arg) {
+		*why = "Malformed environment variable";
 		return -1;
 	}
-	entry = xasprintf("%s=%s", opt->name, arg);
-	strlist_add(cmds, entry);
-	free(entry);
+	name = xstrndup(arg, (size_t)(eq - arg));
+	rc = eq[1] == '\0' ? unsetenv(name) : setenv(name, eq + 1, 1);
+	free(name);
+	if (rc < 0) {
+		*why = "Memory allocation failed";
+		return -1;
+	}
+	strlist_add(field, arg);
+	return 0;
+}
+
+static int
+parse_psk_secrets(const struct option *opt UNUSED, struct global *g UNUSED,
+    struct service *svc, void *field, const char *arg, const char **why)
+{
+	struct psk *keys = psk_load(arg);
+
+	if (keys == NULL) {
+		*why = "Failed to read PSK secrets";
+		return -1;
+	}
+	psk_free(svc->psk);
+	svc->psk = keys;
+	free(*(char **)field);
+	*(char **)field = xstrdup(arg);
 	return 0;
 }
 
@@ -813,15 +908,16 @@ service_new(const struct service *defaults)
 	memset(&svc->redirect_addrs, 0, sizeof(svc->redirect_addrs));
 	svc->sni_primary = NULL;
 	svc->ctx = NULL;
+	svc->psk = psk_dup(defaults->psk);
 	for (i = 0; i < ARRAY_SIZE(table); i++) {
 		if (table[i].scope != SCOPE_SERVICE)
 			continue;
 		dst = (char *)svc + table[i].off;
 		src = (const char *)defaults + table[i].off;
-		if (table[i].kind == K_STRING && *(char *const *)src != NULL)
+		if (store_of(&table[i]) == STORE_STRING &&
+		    *(char *const *)src != NULL)
 			*(char **)dst = xstrdup(*(char *const *)src);
-		else if (table[i].kind == K_LIST ||
-		    table[i].parse == parse_socket)
+		else if (store_of(&table[i]) == STORE_LIST)
 			strlist_copy(dst, src);
 	}
 	return svc;
@@ -837,12 +933,10 @@ free_fields(void *base, enum opt_scope scope)
 		if (table[i].scope != scope)
 			continue;
 		field = (char *)base + table[i].off;
-		if (table[i].kind == K_STRING) {
+		if (store_of(&table[i]) == STORE_STRING) {
 			free(*(char **)field);
 			*(char **)field = NULL;
-		} else if (table[i].kind == K_LIST ||
-		    table[i].parse == parse_socket ||
-		    table[i].parse == parse_engine) {
+		} else if (store_of(&table[i]) == STORE_LIST) {
 			strlist_free(field);
 		}
 	}
@@ -861,6 +955,7 @@ service_free(struct service *svc)
 		OPENSSL_cleanse(svc->protocol_password,
 		    strlen(svc->protocol_password));
 	free_fields(svc, SCOPE_SERVICE);
+	psk_free(svc->psk);
 	addrlist_free(&svc->accept_addrs);
 	addrlist_free(&svc->connect_addrs);
 	addrlist_free(&svc->redirect_addrs);

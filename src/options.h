@@ -11,6 +11,7 @@
 #include "common.h"
 #include "util.h"
 #include "addr.h"
+#include "psk.h"
 
 struct ssl_ctx_st;
 
@@ -92,6 +93,7 @@ struct service {
 	unsigned	 engine_num;
 	char		*psk_identity;
 	char		*psk_secrets;
+	struct psk	*psk;		/* the keys read from psk_secrets */
 
 	/* TLS protocol */
 	char		*ciphers;

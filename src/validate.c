@@ -11,6 +11,7 @@
 #include "common.h"
 #include "validate.h"
 #include "ctx.h"
+#include "engine.h"
 #include "log.h"
 
 #include <openssl/comp.h>
@@ -79,7 +80,8 @@ validate_global(struct global *g)
 		return global_error("Log file must include full path name");
 	if (g->pid != NULL && g->pid[0] != '/' && g->foreground == FG_NO)
 		return global_error("Pid file must include full path name");
-	if (check_fips(g) < 0 || check_compression(g) < 0)
+	if (engine_init_last() < 0 || check_fips(g) < 0 ||
+	    check_compression(g) < 0)
 		return global_error("Failed to initialize TLS");
 	if (RAND_status() == 1)
 		log_msg(LOG_DEBUG, "No PRNG seeding was required");
@@ -261,7 +263,13 @@ check_common(const struct global *g, struct service *svc)
 		service_error(g, svc, why);
 		return -1;
 	}
-	if (!svc->client && svc->cert == NULL && svc->psk_secrets == NULL &&
+	if (svc->client && svc->psk != NULL && svc->psk_identity != NULL &&
+	    psk_find(svc->psk, svc->psk_identity) == NULL) {
+		service_error(g, svc,
+		    "No key found for the specified PSK identity");
+		return -1;
+	}
+	if (!svc->client && svc->cert == NULL && svc->psk == NULL &&
 	    svc->engine_id == NULL) {
 		service_error(g, svc, "TLS server needs a certificate");
 		return -1;
