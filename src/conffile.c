@@ -43,6 +43,25 @@ end_section(struct reader *r)
 	return validate_service(r->g, r->cur);
 }
 
+/* stunnel accepts these; say so where it is likely a mistake */
+static void
+warn_odd_name(const struct reader *r, const char *file, int line,
+    const char *name)
+{
+	const struct service *s;
+
+	if (*name == '\0')
+		log_msg(LOG_WARNING, "%s:%d: Empty service name", file, line);
+	for (s = r->g->services; s != NULL; s = s->next) {
+		if (strcmp(s->name, name) == 0) {
+			log_msg(LOG_WARNING, "%s:%d: Service [%s] already "
+			    "defined at %s:%d", file, line, name, s->file,
+			    s->line);
+			break;
+		}
+	}
+}
+
 static int
 start_section(struct reader *r, const char *file, int line, const char *name)
 {
@@ -50,6 +69,7 @@ start_section(struct reader *r, const char *file, int line, const char *name)
 
 	if (end_section(r) < 0)
 		return -1;
+	warn_odd_name(r, file, line, name);
 	svc = service_new(r->g->defaults);
 	svc->name = xstrdup(name);
 	svc->file = xstrdup(file);
@@ -116,6 +136,11 @@ option_line(struct reader *r, const char *file, int line, const char *raw,
 	*eq = '\0';
 	name = str_trim(text);
 	value = str_trim(eq + 1);
+	if (strstr(value, " #") != NULL || strstr(value, " ;") != NULL ||
+	    strstr(value, "\t#") != NULL || strstr(value, "\t;") != NULL)
+		log_msg(LOG_WARNING, "%s:%d: Comments are not allowed after a "
+		    "value: \"%s\" is all part of the value", file, line,
+		    value);
 	switch (options_set(r->g, r->cur, name, value, &why)) {
 	case OPT_OK:
 		return 0;
@@ -138,13 +163,11 @@ option_line(struct reader *r, const char *file, int line, const char *raw,
 	return -1;
 }
 
-/* "[name]": the name is what lies between '[' and the first ']' */
+/* "[name]": the name is everything between the brackets, blanks kept */
 static int
 section_line(struct reader *r, const char *file, int line, char *text)
 {
-	char *close = strchr(text + 1, ']');
-
-	*close = '\0';
+	text[strlen(text) - 1] = '\0';
 	return start_section(r, file, line, text + 1);
 }
 
