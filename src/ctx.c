@@ -11,6 +11,7 @@
 #include "ctx.h"
 #include "log.h"
 #include "sslerr.h"
+#include "tls.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -132,10 +133,10 @@ log_trusted(const struct service *svc, X509_STORE *store)
 		cert = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
 		if (cert == NULL)
 			continue;
-		dn = X509_NAME_oneline(X509_get_subject_name(cert), NULL, 0);
+		dn = tls_dn(X509_get_subject_name(cert));
 		log_msg(LOG_INFO, "Configured trusted %s CA: %s",
-		    svc->client ? "server" : "client", dn != NULL ? dn : "?");
-		OPENSSL_free(dn);
+		    svc->client ? "server" : "client", dn);
+		free(dn);
 	}
 }
 

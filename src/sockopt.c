@@ -118,6 +118,89 @@ sockopt_check(const char *arg)
 	return check_value(d->type, eq + 1);
 }
 
+static const char *const target_names[] = { "accept", "local", "remote" };
+
+static int
+set_one(int fd, const struct sockopt_desc *d, const char *value,
+    enum sockopt_target target)
+{
+	union {
+		int		i;
+		struct linger	l;
+		struct timeval	t;
+	} v;
+	const void *ptr = &v;
+	socklen_t len = sizeof(v.i);
+	const char *colon = strchr(value, ':');
+
+	memset(&v, 0, sizeof(v));
+	switch (d->type) {
+	case T_FLAG:
+		v.i = strcasecmp(value, "yes") == 0 ? 1 :
+		    strcasecmp(value, "no") == 0 ? 0 : atoi(value);
+		break;
+	case T_INT:
+		v.i = atoi(value);
+		break;
+	case T_LINGER:
+		v.l.l_onoff = atoi(value);
+		v.l.l_linger = atoi(colon + 1);
+		len = sizeof(v.l);
+		break;
+	case T_TIMEVAL:
+		v.t.tv_sec = atol(value);
+		v.t.tv_usec = colon != NULL ? atol(colon + 1) : 0;
+		len = sizeof(v.t);
+		break;
+	case T_STRING:
+		ptr = value;
+		len = (socklen_t)strlen(value) + 1;
+		break;
+	}
+	if (setsockopt(fd, d->level, d->optname, ptr, len) < 0) {
+		if (errno == ENOPROTOOPT || errno == EINVAL ||
+		    errno == EOPNOTSUPP) {
+			log_msg(LOG_DEBUG, "Option %s not supported on %s socket",
+			    d->name, target_names[target]);
+			return 0;
+		}
+		log_errno("%s", d->name);
+		return -1;
+	}
+	log_msg(LOG_DEBUG, "Option %s set on %s socket", d->name,
+	    target_names[target]);
+	return 0;
+}
+
+/*
+ * The built-in defaults for TARGET, then each "socket =" line of USER
+ * for TARGET, in order. IPv4-only options on an IPv6 socket are skipped.
+ */
+int
+sockopt_apply(int fd, enum sockopt_target target, const struct strlist *user)
+{
+	const struct sockopt_desc *d;
+	const char *eq;
+	size_t i;
+	int rc = 0;
+
+	log_msg(LOG_DEBUG, "Setting %s socket options (FD=%d)",
+	    target_names[target], fd);
+	for (i = 0; i < ARRAY_SIZE(table); i++)
+		if (table[i].dflt[target] != NULL &&
+		    set_one(fd, &table[i], table[i].dflt[target], target) < 0)
+			rc = -1;
+	for (i = 0; i < user->n; i++) {
+		if (user->v[i][0] != "alr"[target])
+			continue;
+		eq = strchr(user->v[i] + 2, '=');
+		d = find(user->v[i] + 2, (size_t)(eq - (user->v[i] + 2)));
+		if (set_one(fd, d, eq + 1, target) < 0)
+			rc = -1;
+	}
+	return rc;
+}
+
 /* what the kernel gives a fresh TCP socket, as -sockets shows it */
 static void
 os_default(const struct sockopt_desc *d, char *out, size_t len)

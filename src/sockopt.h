@@ -9,6 +9,7 @@
 enum sockopt_target { SOCK_ACCEPT, SOCK_LOCAL, SOCK_REMOTE };
 
 int	 sockopt_check(const char *);
+int	 sockopt_apply(int, enum sockopt_target, const struct strlist *);
 void	 sockopt_print_table(void);
 
 #endif

@@ -8,14 +8,18 @@
  */
 #include "common.h"
 #include "stunnel.h"
+#include "client.h"
 #include "conffile.h"
+#include "daemon.h"
 #include "log.h"
 #include "options.h"
+#include "server.h"
 #include "sockopt.h"
 #include "tlsopt.h"
 
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
+#include <unistd.h>
 
 enum command { CMD_RUN, CMD_HELP, CMD_VERSION, CMD_SOCKETS, CMD_OPTIONS };
 
@@ -115,6 +119,38 @@ log_settings(const struct global *g, struct log_config *lc)
 	lc->overwrite = g->log_overwrite;
 }
 
+/* a start-up step failed after the configuration was accepted */
+static int
+start_failed(struct global *g)
+{
+	log_dump_buffer();
+	options_free(g);
+	return 1;
+}
+
+/* no [section]: the connection is on standard input and output */
+static int
+run_inetd(struct global *g)
+{
+	struct client_start start = { .g = g, .svc = g->defaults,
+	    .rfd = STDIN_FILENO, .wfd = STDOUT_FILENO };
+	struct log_config lc;
+
+	log_settings(g, &lc);
+	if (log_open(&lc) < 0)
+		return start_failed(g);
+	signal_child_defaults(0);
+	client_main(&start);
+	options_free(g);
+	log_close();
+	return 0;
+}
+
+/*
+ * Bind, chroot, drop privileges, open the log, detach, write the pid
+ * file: the order stunnel uses, so that ports below 1024 are bound as
+ * root and the log file and pid file are created as the final user.
+ */
 static int
 run(const char *path, const char *fd)
 {
@@ -126,15 +162,26 @@ run(const char *path, const char *fd)
 	if (g == NULL)
 		return failed(why);
 	log_msg(LOG_NOTICE, "Configuration successful");
+	if (g->inetd)
+		return run_inetd(g);
+	if (signal_init() < 0 || server_bind(g) < 0)
+		return start_failed(g);
+	if (g->chroot != NULL && daemon_chroot(g->chroot) < 0)
+		return start_failed(g);
+	if (daemon_drop_privileges(g->defaults->setuid,
+	    g->defaults->setgid) < 0)
+		return start_failed(g);
 	log_settings(g, &lc);
-	if (log_open(&lc) < 0) {
-		log_dump_buffer();
-		options_free(g);
-		return 1;
+	if (log_open(&lc) < 0)
+		return start_failed(g);
+	if (g->foreground == FG_NO) {
+		if (daemon_detach() < 0)
+			return 1;
+		log_set_id("main");
 	}
-	log_close();
-	options_free(g);
-	return 0;
+	if (daemon_pid_create(g->pid) < 0)
+		return 1;
+	return server_run(g, path, fd);
 }
 
 static int

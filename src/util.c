@@ -10,6 +10,8 @@
 #include "util.h"
 #include "log.h"
 
+#include <signal.h>
+
 void *
 xmalloc(size_t size)
 {
@@ -100,6 +102,19 @@ str_trim(char *s)
 	while (len > 0 && is_blank((unsigned char)s[len - 1]))
 		s[--len] = '\0';
 	return s;
+}
+
+/* "SIGTERM": the form stunnel logs signals in */
+const char *
+str_signal(int sig, char *buf, size_t len)
+{
+	const char *abbrev = sigabbrev_np(sig);
+
+	if (abbrev != NULL)
+		snprintf(buf, len, "SIG%s", abbrev);
+	else
+		snprintf(buf, len, "signal %d", sig);
+	return buf;
 }
 
 static int

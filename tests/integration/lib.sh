@@ -164,14 +164,28 @@ lib_subst() {
 # /dev/null (inetd-mode configs read their "connection" there), stdout and
 # stderr to OUT. Prints the exit status (124: still running at the limit).
 lib_run() {
-    local prog=$1 conf=$2 out=$3 dir=${4:-$(dirname "$2")} rc
+    local prog=$1 conf=$2 out=$3 dir=${4:-$(dirname "$2")} pid i
     (
         cd "$dir" || exit 99
         exec timeout -k 1 "$RUN_TIMEOUT" \
             unshare --net --pid --fork --kill-child --mount-proc "$prog" "$conf"
-    ) </dev/null >"$out" 2>&1
-    rc=$?
-    echo "$rc"
+    ) </dev/null >"$out" 2>&1 &
+    pid=$!
+    # a daemon that got past its configuration keeps running: stop it
+    # as soon as the verdict is in the output
+    for ((i = 0; i < RUN_TIMEOUT * 20; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        if grep -q 'Configuration successful\|Accepting new connections' "$out" 2>/dev/null; then
+            sleep 0.2
+            kill "$pid" 2>/dev/null
+            wait "$pid" 2>/dev/null
+            echo 124
+            return
+        fi
+        sleep 0.05
+    done
+    wait "$pid"
+    echo $?
 }
 
 # Classify a run from its output file and exit status:

@@ -11,9 +11,10 @@
 #ifndef STUNNEL_UNIT_H
 #define STUNNEL_UNIT_H
 
+#include "common.h"	/* first: config.h sets the feature macros */
+
 #include <check.h>
 
-#include "common.h"
 #include "conffile.h"
 #include "options.h"
 

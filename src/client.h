@@ -1,0 +1,57 @@
+/* client.h: one connection, from accept to the closing log line. */
+#ifndef STUNNEL_CLIENT_H
+#define STUNNEL_CLIENT_H
+
+#include "options.h"
+#include <openssl/ssl.h>
+
+#define CLIENT_MAGIC	0x434c4e54u	/* "CLNT" */
+
+/* what went wrong, which decides the word in the closing line */
+enum client_error {
+	CERR_NONE,	/* "Connection closed" */
+	CERR_RESET,	/* an error: reset both sides when reset = yes */
+	CERR_TLS_ALERT	/* a fatal TLS alert was exchanged: spare that side */
+};
+
+struct client {
+	unsigned	 magic;
+	struct service	*svc;
+	struct global	*g;
+
+	/* the accepted side: a socket, or stdin/stdout in inetd mode */
+	int		 local_rfd;
+	int		 local_wfd;
+	struct addr	 peer;		/* len 0 when not a socket */
+	char		 peer_text[ADDR_TEXT_MAX];
+
+	/* the other side: a connected socket or the exec'd program */
+	int		 remote_fd;
+	pid_t		 exec_pid;
+	unsigned	 failover_start;	/* chosen by the parent for rr */
+	int		 exec_local;	/* exec+connect: the program is local */
+
+	/* which descriptors carry TLS and which plain data */
+	SSL		*ssl;
+	int		 tls_rfd, tls_wfd;
+	int		 plain_rfd, plain_wfd;
+
+	unsigned long long tls_bytes;	/* written into TLS */
+	unsigned long long sock_bytes;	/* written to the plain socket */
+	enum client_error error;
+};
+
+/* how a connection process starts */
+struct client_start {
+	struct global	*g;
+	struct service	*svc;
+	int		 rfd;		/* the accepted side, or -1 for exec+connect */
+	int		 wfd;
+	unsigned long	 seq;		/* its number in the log */
+	unsigned	 failover_start;
+};
+
+void	 client_main(const struct client_start *);
+void	 client_error(struct client *, enum client_error);
+
+#endif

@@ -1,0 +1,18 @@
+/* daemon.h: becoming a well-behaved Unix daemon, and signals. */
+#ifndef STUNNEL_DAEMON_H
+#define STUNNEL_DAEMON_H
+
+#include "options.h"
+
+int	 daemon_detach(void);
+int	 daemon_chroot(const char *);
+int	 daemon_drop_privileges(long, long);
+int	 daemon_pid_create(const char *);
+void	 daemon_pid_remove(const char *);
+
+int	 signal_init(void);
+int	 signal_fd(void);
+int	 signal_next(void);
+void	 signal_child_defaults(int);
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * network.c: the remote side of a connection.
+ *
+ * Owns connecting to a service's targets: the addresses of every
+ * "connect" line (resolved now when "delay = yes" or when loading could
+ * not), the failover order (priority, or round-robin from the entry the
+ * parent chose), the source address ("local"), remote socket options
+ * and TIMEOUTconnect. Every failure names the target and the reason.
+ * Must never read or write connection data.
+ */
+#include "common.h"
+#include "network.h"
+#include "log.h"
+#include "sockopt.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/*
+ * Wait until FD is ready for EVENTS, at most TIMEOUT seconds. Returns
+ * 1 when ready, 0 on timeout, -1 on error (logged with WHAT).
+ */
+int
+net_wait(int fd, short events, unsigned timeout, const char *what)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	int rc;
+
+	do {
+		rc = poll(&p, 1, timeout > INT_MAX / 1000 ? -1 :
+		    (int)timeout * 1000);
+	} while (rc < 0 && errno == EINTR);
+	if (rc < 0)
+		log_errno("%s: s_poll_wait", what);
+	return rc;
+}
+
+static int
+set_nonblocking(int fd)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
+static int
+bind_local(struct client *c, int fd, int family)
+{
+	struct addrlist local = { 0 };
+	size_t i;
+	int rc = -1;
+
+	if (addr_resolve(c->svc->local, NULL, 1, &local) < 0 &&
+	    addr_resolve(c->svc->local, "0", 1, &local) < 0)
+		return -1;
+	for (i = 0; i < local.n && rc < 0; i++) {
+		if (local.v[i].sa.ss_family != family)
+			continue;
+		rc = bind(fd, (struct sockaddr *)&local.v[i].sa, local.v[i].len);
+		if (rc < 0)
+			log_errno("bind");
+	}
+	addrlist_free(&local);
+	return rc;
+}
+
+/* one attempt; the connected descriptor, or -1 after logging why */
+static int
+try_connect(struct client *c, const struct addr *a)
+{
+	char text[ADDR_TEXT_MAX];
+	socklen_t len = sizeof(int);
+	int fd, err = 0, rc;
+
+	addr_text(a, text, sizeof(text));
+	fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		log_errno("remote socket");
+		return -1;
+	}
+	if (a->sa.ss_family != AF_UNIX &&
+	    sockopt_apply(fd, SOCK_REMOTE, &c->svc->socket_opts) < 0)
+		log_msg(LOG_WARNING, "Failed to set remote socket options");
+	if (c->svc->local != NULL && a->sa.ss_family != AF_UNIX &&
+	    bind_local(c, fd, a->sa.ss_family) < 0) {
+		close(fd);
+		return -1;
+	}
+	set_nonblocking(fd);
+	log_msg(LOG_INFO, "s_connect: connecting %s", text);
+	if (connect(fd, (const struct sockaddr *)&a->sa, a->len) == 0) {
+		log_msg(LOG_INFO, "s_connect: connected %s", text);
+		return fd;
+	}
+	if (errno != EINPROGRESS) {
+		log_errno("s_connect: connect %s", text);
+		close(fd);
+		return -1;
+	}
+	log_msg(LOG_DEBUG, "s_connect: s_poll_wait %s: waiting %u seconds",
+	    text, c->svc->timeout_connect);
+	rc = net_wait(fd, POLLOUT, c->svc->timeout_connect, "s_connect");
+	if (rc == 0) {
+		log_msg(LOG_ERR, "s_connect: s_poll_wait %s: TIMEOUTconnect "
+		    "exceeded", text);
+		close(fd);
+		return -1;
+	}
+	if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 ||
+	    err != 0) {
+		errno = err;
+		log_errno("s_connect: connect %s", text);
+		close(fd);
+		return -1;
+	}
+	log_msg(LOG_NOTICE, "s_connect: connected %s", text);
+	return fd;
+}
+
+static int
+resolve_now(struct client *c, struct addrlist *out)
+{
+	size_t i;
+
+	for (i = 0; i < c->svc->connect.n; i++)
+		addr_resolve(c->svc->connect.v[i], "localhost", 0, out);
+	if (out->n == 0) {
+		log_msg(LOG_ERR, "No remote host resolved");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+log_connected(struct client *c, int fd)
+{
+	struct addr local;
+	char text[ADDR_TEXT_MAX];
+
+	local.len = sizeof(local.sa);
+	if (getsockname(fd, (struct sockaddr *)&local.sa, &local.len) < 0)
+		return;
+	log_msg(LOG_NOTICE, "Service [%s] connected remote server from %s",
+	    c->svc->name != NULL ? c->svc->name : "stunnel",
+	    addr_text(&local, text, sizeof(text)));
+}
+
+/* Connect to the first target that answers; 0 on success. */
+int
+net_connect(struct client *c)
+{
+	struct addrlist delayed = { 0 };
+	const struct addrlist *targets = &c->svc->connect_addrs;
+	size_t i, start = 0;
+	int fd = -1;
+
+	if (c->svc->connect_delayed) {
+		if (resolve_now(c, &delayed) < 0)
+			return -1;
+		targets = &delayed;
+	}
+	if (targets->n > 1) {
+		if (c->svc->failover == FAILOVER_RR) {
+			start = c->failover_start % targets->n;
+			log_msg(LOG_INFO, "failover: round-robin, starting at "
+			    "entry #%zu", start);
+		} else {
+			log_msg(LOG_INFO, "failover: priority, starting at "
+			    "entry #0");
+		}
+	}
+	for (i = 0; i < targets->n && fd < 0; i++)
+		fd = try_connect(c, &targets->v[(start + i) % targets->n]);
+	addrlist_free(&delayed);
+	if (fd < 0) {
+		log_msg(LOG_ERR, "No more addresses to connect");
+		return -1;
+	}
+	log_connected(c, fd);
+	c->remote_fd = fd;
+	return 0;
+}

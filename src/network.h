@@ -1,0 +1,10 @@
+/* network.h: connecting to the remote side. */
+#ifndef STUNNEL_NETWORK_H
+#define STUNNEL_NETWORK_H
+
+#include "client.h"
+
+int	 net_connect(struct client *);
+int	 net_wait(int, short, unsigned, const char *);
+
+#endif

@@ -1,0 +1,568 @@
+/*
+ * server.c: the parent process.
+ *
+ * Owns the listening sockets, the one poll() loop over them and the
+ * signal pipe, accept() and one fork() per connection, reaping children
+ * (and restarting exec+connect sections), reloading the configuration
+ * on SIGHUP (listeners whose address did not change stay open, so no
+ * connection is refused), reopening the log on SIGUSR1 and the orderly
+ * end on SIGTERM. Must never touch connection data nor block on a
+ * child: everything per connection happens in client.c, in the child.
+ */
+#include "common.h"
+#include "server.h"
+#include "client.h"
+#include "conffile.h"
+#include "daemon.h"
+#include "log.h"
+#include "sockopt.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct listener {
+	int		 fd;
+	struct addr	 addr;
+	struct service	*svc;
+	unsigned	 rr_next;	/* round-robin start of the next child */
+};
+
+struct child {
+	pid_t		 pid;
+	struct service	*exec_connect;	/* an exec+connect section, or NULL */
+};
+
+struct restart {
+	char		*name;		/* exec+connect section to start again */
+	struct timespec	 when;
+};
+
+static struct global	*config;
+static const char	*config_path, *config_fd;
+static struct listener	*listeners;
+static size_t		 nlisteners;
+static struct child	*children;
+static size_t		 nchildren;
+static struct restart	*restarts;
+static size_t		 nrestarts;
+static unsigned long	 next_seq;
+
+static const char *
+svc_name(const struct service *svc)
+{
+	return svc->name != NULL ? svc->name : "stunnel";
+}
+
+static void
+unlink_unix(const struct addr *a)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)&a->sa;
+	struct stat st;
+
+	if (a->sa.ss_family != AF_UNIX || lstat(sun->sun_path, &st) < 0)
+		return;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_msg(LOG_ERR, "Not a socket: %s", sun->sun_path);
+		return;
+	}
+	if (unlink(sun->sun_path) == 0)
+		log_msg(LOG_DEBUG, "Socket removed: %s", sun->sun_path);
+}
+
+/* a Unix socket listener belongs to the section's setuid/setgid */
+static void
+chown_unix(const struct service *svc, const struct addr *a)
+{
+	const struct sockaddr_un *sun = (const struct sockaddr_un *)&a->sa;
+
+	if (svc->setuid < 0 && svc->setgid < 0) {
+		log_msg(LOG_DEBUG, "Socket chown unneeded: %s", sun->sun_path);
+		return;
+	}
+	if (chown(sun->sun_path, (uid_t)svc->setuid, (gid_t)svc->setgid) < 0)
+		log_msg(LOG_ERR, "Socket chown failed: %s, UID=%ld, GID=%ld",
+		    sun->sun_path, svc->setuid, svc->setgid);
+	else
+		log_msg(LOG_DEBUG, "Socket chown succeeded: %s, UID=%ld, GID=%ld",
+		    sun->sun_path, svc->setuid, svc->setgid);
+}
+
+/* one listening socket; its descriptor, or -1 (logged at notice) */
+static int
+open_listener(const struct service *svc, const struct addr *a)
+{
+	char text[ADDR_TEXT_MAX];
+	struct addr bound;
+	int fd;
+
+	addr_text(a, text, sizeof(text));
+	fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		log_errno("accept socket");
+		return -1;
+	}
+	log_msg(LOG_DEBUG, "Listening file descriptor created (FD=%d)", fd);
+	if (a->sa.ss_family != AF_UNIX)
+		sockopt_apply(fd, SOCK_ACCEPT, &svc->socket_opts);
+	else
+		unlink_unix(a);
+	if (bind(fd, (struct sockaddr *)&a->sa, a->len) < 0 ||
+	    listen(fd, SOMAXCONN) < 0) {
+		log_msg(LOG_NOTICE, "Binding service [%s] to %s: %s (%d)",
+		    svc_name(svc), text, strerror(errno), errno);
+		close(fd);
+		return -1;
+	}
+	if (a->sa.ss_family == AF_UNIX)
+		chown_unix(svc, a);
+	bound.len = sizeof(bound.sa);
+	if (getsockname(fd, (struct sockaddr *)&bound.sa, &bound.len) < 0)
+		bound = *a;
+	log_msg(LOG_INFO, "Service [%s] (FD=%d) bound to %s", svc_name(svc),
+	    fd, addr_text(&bound, text, sizeof(text)));
+	return fd;
+}
+
+static void
+add_listener(struct listener **list, size_t *n, int fd,
+    const struct addr *a, struct service *svc, unsigned rr)
+{
+	*list = xreallocarray(*list, *n + 1, sizeof(**list));
+	(*list)[*n].fd = fd;
+	(*list)[*n].addr = *a;
+	(*list)[*n].svc = svc;
+	(*list)[*n].rr_next = rr;
+	(*n)++;
+}
+
+static int
+same_addr(const struct addr *a, const struct addr *b)
+{
+	return a->len == b->len && memcmp(&a->sa, &b->sa, a->len) == 0;
+}
+
+/* an old listener for the same address, taken out of the old list */
+static int
+take_old(struct listener *old, size_t nold, const struct addr *a,
+    unsigned *rr)
+{
+	size_t i;
+	int fd;
+
+	for (i = 0; i < nold; i++) {
+		if (old[i].fd >= 0 && same_addr(&old[i].addr, a)) {
+			fd = old[i].fd;
+			*rr = old[i].rr_next;
+			old[i].fd = -1;
+			return fd;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Listeners for every accept of G, reusing those of OLD whose address
+ * is unchanged. Returns -1 if some section could bind nothing.
+ */
+static int
+bind_all(struct global *g, struct listener *old, size_t nold,
+    struct listener **out, size_t *nout)
+{
+	struct service *svc;
+	unsigned rr;
+	size_t i, bound;
+	int fd, rc = 0;
+
+	for (svc = g->services; svc != NULL; svc = svc->next) {
+		if (svc->accept.n == 0)
+			continue;
+		log_msg(LOG_DEBUG, "Binding service [%s]", svc_name(svc));
+		for (i = 0, bound = 0; i < svc->accept_addrs.n; i++) {
+			rr = 0;
+			fd = take_old(old, nold, &svc->accept_addrs.v[i], &rr);
+			if (fd < 0)
+				fd = open_listener(svc, &svc->accept_addrs.v[i]);
+			if (fd < 0)
+				continue;
+			add_listener(out, nout, fd, &svc->accept_addrs.v[i],
+			    svc, rr);
+			bound++;
+		}
+		if (bound == 0) {
+			log_msg(LOG_ERR, "Binding service [%s] failed",
+			    svc_name(svc));
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+static void
+close_listeners(struct listener *list, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (list[i].fd < 0)
+			continue;
+		log_msg(LOG_DEBUG, "Service [%s] closed (FD=%d)",
+		    svc_name(list[i].svc), list[i].fd);
+		close(list[i].fd);
+		unlink_unix(&list[i].addr);
+	}
+}
+
+/* at start: every listener, or nothing */
+int
+server_bind(struct global *g)
+{
+	if (bind_all(g, NULL, 0, &listeners, &nlisteners) < 0) {
+		close_listeners(listeners, nlisteners);
+		free(listeners);
+		listeners = NULL;
+		nlisteners = 0;
+		return -1;
+	}
+	return 0;
+}
+
+static void
+add_child(pid_t pid, struct service *exec_connect)
+{
+	children = xreallocarray(children, nchildren + 1, sizeof(*children));
+	children[nchildren].pid = pid;
+	children[nchildren].exec_connect = exec_connect;
+	nchildren++;
+}
+
+/* fork one connection process; the child never comes back */
+static pid_t
+spawn(struct client_start *start)
+{
+	pid_t pid = fork();
+	size_t i;
+
+	if (pid < 0) {
+		log_errno("fork");
+		return -1;
+	}
+	if (pid > 0)
+		return pid;
+	signal_child_defaults(0);
+	for (i = 0; i < nlisteners; i++)
+		close(listeners[i].fd);
+	client_main(start);
+	_exit(0);
+}
+
+static void
+accept_one(struct listener *l)
+{
+	struct client_start start;
+	struct addr peer;
+	char text[ADDR_TEXT_MAX];
+	pid_t pid;
+	int fd;
+
+	peer.len = sizeof(peer.sa);
+	fd = accept4(l->fd, (struct sockaddr *)&peer.sa, &peer.len,
+	    SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			log_errno("local socket");
+			log_msg(LOG_NOTICE, "Accepting new connections suspended "
+			    "for 1 second");
+			sleep(1);
+		}
+		return;
+	}
+	log_msg(LOG_DEBUG, "Service [%s] accepted (FD=%d) from %s",
+	    svc_name(l->svc), fd, addr_text(&peer, text, sizeof(text)));
+	start = (struct client_start){ .g = config, .svc = l->svc, .rfd = fd,
+	    .wfd = fd, .seq = next_seq, .failover_start = l->rr_next };
+	pid = spawn(&start);
+	close(fd);
+	if (pid < 0)
+		return;
+	add_child(pid, NULL);
+	next_seq++;
+	l->rr_next++;
+}
+
+static void
+start_exec_connect(struct service *svc)
+{
+	struct client_start start = { .g = config, .svc = svc, .rfd = -1,
+	    .wfd = -1, .seq = next_seq };
+	pid_t pid;
+
+	log_msg(LOG_DEBUG, "Starting exec+connect service [%s]",
+	    svc_name(svc));
+	pid = spawn(&start);
+	if (pid < 0) {
+		log_msg(LOG_ERR, "Failed to start exec+connect service [%s]",
+		    svc_name(svc));
+		return;
+	}
+	add_child(pid, svc);
+	next_seq++;
+}
+
+static int
+is_exec_connect(const struct service *svc)
+{
+	return svc->accept.n == 0 && svc->exec != NULL && svc->connect.n > 0;
+}
+
+static void
+start_all_exec_connect(void)
+{
+	struct service *svc;
+
+	for (svc = config->services; svc != NULL; svc = svc->next)
+		if (is_exec_connect(svc))
+			start_exec_connect(svc);
+}
+
+static void
+schedule_restart(const struct service *svc)
+{
+	struct timespec now;
+	long ms = svc->retry;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	restarts = xreallocarray(restarts, nrestarts + 1, sizeof(*restarts));
+	restarts[nrestarts].name = xstrdup(svc_name(svc));
+	restarts[nrestarts].when.tv_sec = now.tv_sec + ms / 1000;
+	restarts[nrestarts].when.tv_nsec = now.tv_nsec + (ms % 1000) * 1000000;
+	if (restarts[nrestarts].when.tv_nsec >= 1000000000) {
+		restarts[nrestarts].when.tv_sec++;
+		restarts[nrestarts].when.tv_nsec -= 1000000000;
+	}
+	nrestarts++;
+}
+
+static struct service *
+find_service(const char *name)
+{
+	struct service *svc;
+
+	for (svc = config->services; svc != NULL; svc = svc->next)
+		if (svc->name != NULL && strcmp(svc->name, name) == 0)
+			return svc;
+	return NULL;
+}
+
+/* restarts that are due now; the ms until the next one, or -1 */
+static int
+run_restarts(void)
+{
+	struct timespec now;
+	struct service *svc;
+	long wait = -1, left;
+	size_t i = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	while (i < nrestarts) {
+		left = (restarts[i].when.tv_sec - now.tv_sec) * 1000 +
+		    (restarts[i].when.tv_nsec - now.tv_nsec) / 1000000;
+		if (left > 0) {
+			if (wait < 0 || left < wait)
+				wait = left;
+			i++;
+			continue;
+		}
+		svc = find_service(restarts[i].name);
+		if (svc != NULL && is_exec_connect(svc)) {
+			log_msg(LOG_INFO, "Retrying an exec+connect section");
+			start_exec_connect(svc);
+		}
+		free(restarts[i].name);
+		restarts[i] = restarts[--nrestarts];
+	}
+	return wait > INT_MAX ? INT_MAX : (int)wait;
+}
+
+static void
+log_status(pid_t pid, int status)
+{
+	char name[32];
+
+	if (WIFSIGNALED(status)) {
+		str_signal(WTERMSIG(status), name, sizeof(name));
+		log_msg(LOG_INFO, "Process %ld terminated on %s", (long)pid,
+		    name);
+	} else {
+		log_msg(LOG_INFO, "Process %ld finished with code %d",
+		    (long)pid, WEXITSTATUS(status));
+	}
+}
+
+static void
+reap(void)
+{
+	struct service *svc;
+	pid_t pid;
+	size_t i;
+	int status;
+
+	log_msg(LOG_DEBUG, "Retrieving pid statuses with waitpid()");
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		log_status(pid, status);
+		for (i = 0; i < nchildren; i++) {
+			if (children[i].pid != pid)
+				continue;
+			svc = children[i].exec_connect;
+			if (svc != NULL && svc->retry >= 0)
+				schedule_restart(svc);
+			children[i] = children[--nchildren];
+			break;
+		}
+	}
+}
+
+/*
+ * SIGHUP: read the configuration again into fresh structures; only if it
+ * loads are they swapped in. Listeners with an unchanged address stay
+ * open; running children keep the configuration they were forked with.
+ */
+static void
+reload(void)
+{
+	struct listener *fresh = NULL;
+	struct global *g;
+	enum load_failure why;
+	size_t nfresh = 0;
+
+	log_msg(LOG_DEBUG, "Processing SIGNAL_RELOAD_CONFIG");
+	log_msg(LOG_INFO, "Initializing inetd mode configuration");
+	g = conffile_load(config_path, config_fd, &why);
+	if (g == NULL || g->inetd) {
+		if (g != NULL)
+			log_msg(LOG_ERR, "Inetd mode cannot be reloaded into a "
+			    "daemon");
+		options_free(g);
+		log_msg(LOG_ERR, "Failed to reload the configuration file");
+		return;
+	}
+	log_msg(LOG_NOTICE, "Configuration successful");
+	bind_all(g, listeners, nlisteners, &fresh, &nfresh);
+	close_listeners(listeners, nlisteners);
+	free(listeners);
+	listeners = fresh;
+	nlisteners = nfresh;
+	options_free(config);
+	config = g;
+	log_set_level(config->defaults->debug.level);
+}
+
+/* SIGTERM and friends: end every connection process, then ourselves */
+static void NORETURN
+terminate(void)
+{
+	size_t i;
+	int status;
+
+	log_msg(LOG_NOTICE, "Terminating service processes");
+	for (i = 0; i < nchildren; i++)
+		kill(children[i].pid, SIGTERM);
+	for (i = 0; i < nchildren; i++)
+		while (waitpid(children[i].pid, &status, 0) < 0 &&
+		    errno == EINTR)
+			;
+	log_msg(LOG_NOTICE, "Service processes terminated");
+	close_listeners(listeners, nlisteners);
+	daemon_pid_remove(config->pid);
+	log_close();
+	exit(0);
+}
+
+static void
+dispatch(int sig)
+{
+	char name[32];
+
+	switch (sig) {
+	case SIGCHLD:
+		log_msg(LOG_DEBUG, "Processing SIGCHLD");
+		reap();
+		break;
+	case SIGHUP:
+		reload();
+		break;
+	case SIGUSR1:
+		log_msg(LOG_DEBUG, "Processing SIGNAL_REOPEN_LOG");
+		if (log_reopen() == 0)
+			log_msg(LOG_NOTICE, "Log file reopened");
+		break;
+	case SIGUSR2:
+		log_msg(LOG_DEBUG, "Processing SIGUSR2: no connection list in "
+		    "the fork model");
+		break;
+	case SIGTERM:
+		log_msg(LOG_DEBUG, "Processing SIGNAL_TERMINATE");
+		log_msg(LOG_NOTICE, "Terminated");
+		terminate();
+	default:
+		log_msg(LOG_ERR, "Received %s; terminating",
+		    str_signal(sig, name, sizeof(name)));
+		terminate();
+	}
+}
+
+static void
+loop(void)
+{
+	struct pollfd *fds = NULL;
+	size_t i, n;
+	int sig, rc, wait_ms;
+
+	for (;;) {
+		wait_ms = run_restarts();
+		fds = xreallocarray(fds, nlisteners + 1, sizeof(*fds));
+		fds[0].fd = signal_fd();
+		fds[0].events = POLLIN;
+		for (i = 0; i < nlisteners; i++) {
+			fds[i + 1].fd = listeners[i].fd;
+			fds[i + 1].events = POLLIN;
+		}
+		n = nlisteners + 1;
+		rc = poll(fds, (nfds_t)n, wait_ms);
+		if (rc < 0 && errno != EINTR) {
+			log_errno("daemon_loop: s_poll_wait");
+			sleep(1);
+			continue;
+		}
+		/* listeners first: a reload may replace the list */
+		for (i = 1; rc > 0 && i < n && i <= nlisteners; i++)
+			if (fds[i].revents & POLLIN)
+				accept_one(&listeners[i - 1]);
+		if (rc > 0 && (fds[0].revents & POLLIN))
+			while ((sig = signal_next()) != 0)
+				dispatch(sig);
+	}
+}
+
+/*
+ * The daemon's life after the configuration is accepted and bound:
+ * PATH or FD say where a reload reads from.
+ */
+int
+server_run(struct global *g, const char *path, const char *fd)
+{
+	config = g;
+	config_path = path;
+	config_fd = fd;
+	log_msg(LOG_INFO, "Accepting new connections");
+	start_all_exec_connect();
+	loop();
+	return 0;
+}

@@ -1,0 +1,237 @@
+/*
+ * tls.c: the TLS session of one connection.
+ *
+ * Owns creating the SSL object on the side that speaks TLS (the
+ * accepted socket in server mode, the remote one in client mode), the
+ * client's SNI, the handshake under TIMEOUTbusy, and stunnel's lines
+ * about its outcome (new or reused session, protocol and cipher, peer
+ * key). Must never move application data: that is transfer.c.
+ */
+#include "common.h"
+#include "tls.h"
+#include "log.h"
+#include "network.h"
+#include "sslerr.h"
+
+#include <arpa/inet.h>
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+#include <poll.h>
+
+static int fatal_alert_seen;
+
+/* was a fatal alert sent or received on this connection? */
+int
+tls_fatal_alert(void)
+{
+	return fatal_alert_seen;
+}
+
+static void
+info_callback(const SSL *ssl, int where, int ret)
+{
+	(void)ssl;
+	if ((where & SSL_CB_ALERT) == 0)
+		return;
+	if (strcmp(SSL_alert_type_string_long(ret), "fatal") == 0)
+		fatal_alert_seen = 1;
+	log_msg(LOG_DEBUG, "TLS alert (%s): %s: %s",
+	    (where & SSL_CB_READ) ? "read" : "write",
+	    SSL_alert_type_string_long(ret), SSL_alert_desc_string_long(ret));
+}
+
+/* the client's server name: sni =, else protocolHost or the first target */
+static char *
+client_sni(const struct service *svc)
+{
+	const char *src = NULL, *colon;
+	struct in6_addr ip;
+	char *name;
+
+	if (svc->sni.n > 0)
+		src = svc->sni.v[svc->sni.n - 1];
+	else if (svc->protocol_host != NULL)
+		src = svc->protocol_host;
+	else if (svc->connect.n > 0)
+		src = svc->connect.v[0];
+	if (src == NULL || *src == '\0' || *src == '/')
+		return NULL;
+	colon = strrchr(src, ':');
+	if (svc->sni.n > 0 || colon == NULL)
+		name = xstrdup(src);
+	else if (colon == src)
+		name = xstrdup("localhost");
+	else
+		name = xstrndup(src, (size_t)(colon - src));
+	if (svc->sni.n == 0 && (inet_pton(AF_INET6, name, &ip) == 1 ||
+	    strchr(name, ':') != NULL)) {
+		free(name);
+		return NULL;
+	}
+	return name;
+}
+
+static int
+set_up(struct client *c)
+{
+	char *sni;
+
+	c->ssl = SSL_new(c->svc->ctx);
+	if (c->ssl == NULL) {
+		sslerr_log("SSL_new");
+		return -1;
+	}
+	SSL_set_app_data(c->ssl, c);
+	SSL_set_info_callback(c->ssl, info_callback);
+	SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	if (!SSL_set_rfd(c->ssl, c->tls_rfd) ||
+	    !SSL_set_wfd(c->ssl, c->tls_wfd)) {
+		sslerr_log("SSL_set_fd");
+		return -1;
+	}
+	if (!c->svc->client) {
+		SSL_set_accept_state(c->ssl);
+		return 0;
+	}
+	SSL_set_connect_state(c->ssl);
+	sni = client_sni(c->svc);
+	if (sni != NULL) {
+		log_msg(LOG_INFO, "SNI: sending servername: %s", sni);
+		if (!SSL_set_tlsext_host_name(c->ssl, sni)) {
+			sslerr_log("SSL_set_tlsext_host_name");
+			free(sni);
+			return -1;
+		}
+		free(sni);
+	} else {
+		log_msg(LOG_INFO, "SNI: extension disabled");
+	}
+	return 0;
+}
+
+static void
+log_peer_key(SSL *ssl)
+{
+	EVP_PKEY *key = NULL;
+	char group[64];
+	size_t len;
+
+	if (!SSL_get_peer_tmp_key(ssl, &key)) {
+		log_msg(LOG_INFO, "No peer temporary key received");
+		return;
+	}
+	if (EVP_PKEY_is_a(key, "EC") && EVP_PKEY_get_utf8_string_param(key,
+	    "group", group, sizeof(group), &len))
+		log_msg(LOG_INFO, "Peer temporary key: ECDH, %s, %d bits",
+		    group, EVP_PKEY_get_bits(key));
+	else
+		log_msg(LOG_INFO, "Peer temporary key: %s, %d bits",
+		    EVP_PKEY_get0_type_name(key), EVP_PKEY_get_bits(key));
+	EVP_PKEY_free(key);
+}
+
+static void
+log_outcome(struct client *c)
+{
+	const SSL_CIPHER *cipher = SSL_get_current_cipher(c->ssl);
+	int bits = 0;
+
+	log_msg(LOG_INFO, "TLS %s: %s", c->svc->client ? "connected" :
+	    "accepted", SSL_session_reused(c->ssl) ?
+	    "previous session reused" : "new session negotiated");
+	SSL_CIPHER_get_bits(cipher, &bits);
+	log_msg(LOG_INFO, "%s ciphersuite: %s (%d-bit encryption)",
+	    SSL_get_version(c->ssl), SSL_CIPHER_get_name(cipher), bits);
+	log_peer_key(c->ssl);
+}
+
+/* the reason a handshake step failed, in stunnel's words; -1 always */
+static int
+handshake_failed(struct client *c, int err)
+{
+	const char *what = c->svc->client ? "SSL_connect" : "SSL_accept";
+
+	if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+		if (errno != 0)
+			log_errno("%s", what);
+		else
+			log_msg(LOG_ERR, "%s: Peer suddenly disconnected",
+			    what);
+	} else {
+		sslerr_log(what);
+	}
+	client_error(c, fatal_alert_seen ? CERR_TLS_ALERT : CERR_RESET);
+	return -1;
+}
+
+/* Create the session and complete the handshake; 0 on success. */
+int
+tls_start(struct client *c)
+{
+	int rc, err;
+	short events;
+
+	if (set_up(c) < 0) {
+		client_error(c, CERR_RESET);
+		return -1;
+	}
+	for (;;) {
+		ERR_clear_error();
+		errno = 0;
+		rc = SSL_do_handshake(c->ssl);
+		if (rc == 1)
+			break;
+		err = SSL_get_error(c->ssl, rc);
+		if (err == SSL_ERROR_WANT_READ)
+			events = POLLIN;
+		else if (err == SSL_ERROR_WANT_WRITE)
+			events = POLLOUT;
+		else
+			return handshake_failed(c, err);
+		rc = net_wait(events == POLLIN ? c->tls_rfd : c->tls_wfd,
+		    events, c->svc->timeout_busy, "ssl_start");
+		if (rc == 0) {
+			log_msg(LOG_INFO, "ssl_start: s_poll_wait: TIMEOUTbusy "
+			    "exceeded: sending reset");
+			client_error(c, CERR_RESET);
+			return -1;
+		}
+		if (rc < 0) {
+			client_error(c, CERR_RESET);
+			return -1;
+		}
+	}
+	log_outcome(c);
+	return 0;
+}
+
+/* "C=PL, O=Test, CN=localhost": the form stunnel logs and exports */
+char *
+tls_dn(const X509_NAME *name)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *text, *copy;
+	long len;
+
+	if (bio == NULL)
+		panic("Out of memory");
+	X509_NAME_print_ex(bio, name, 0,
+	    XN_FLAG_ONELINE & ~XN_FLAG_SPC_EQ & ~ASN1_STRFLGS_ESC_MSB);
+	len = BIO_get_mem_data(bio, &text);
+	copy = xstrndup(text, len > 0 ? (size_t)len : 0);
+	BIO_free(bio);
+	return copy;
+}
+
+/* the peer certificate's subject (or issuer), or NULL without one */
+char *
+tls_peer_dn(struct client *c, int issuer)
+{
+	X509 *cert = c->ssl != NULL ? SSL_get0_peer_certificate(c->ssl) : NULL;
+
+	if (cert == NULL)
+		return NULL;
+	return tls_dn(issuer ? X509_get_issuer_name(cert) :
+	    X509_get_subject_name(cert));
+}
