@@ -171,8 +171,10 @@ section_line(struct reader *r, const char *file, int line, char *text)
 	return start_section(r, file, line, text + 1);
 }
 
+/* BUF is the line as read; its first SKIP bytes are a byte order mark */
 static int
-read_line(struct reader *r, const char *file, int line, char *buf)
+read_line(struct reader *r, const char *file, int line, char *buf,
+    size_t skip)
 {
 	char *raw, *text;
 	size_t len;
@@ -182,7 +184,7 @@ read_line(struct reader *r, const char *file, int line, char *buf)
 	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
 		buf[--len] = '\0';
 	raw = xstrdup(buf);
-	text = str_trim(buf);
+	text = str_trim(buf + skip);
 	len = strlen(text);
 	if (len == 0 || text[0] == ';' || text[0] == '#') {
 		free(raw);
@@ -202,30 +204,28 @@ read_stream(struct reader *r, FILE *f, const char *name)
 {
 	static const char bom[] = "\xef\xbb\xbf";
 	char *buf = xmalloc(LINE_MAX_LEN);
-	char *text;
+	size_t skip;
 	int line = 0, rc = 0;
 
 	while (rc == 0 && fgets(buf, LINE_MAX_LEN, f) != NULL) {
-		text = buf;
+		skip = 0;
 		if (++line == 1) {
 			if (strncmp(buf, bom, 3) == 0) {
 				log_msg(LOG_NOTICE,
 				    "UTF-8 byte order mark detected");
-				text += 3;
+				skip = 3;
 			} else {
 				log_msg(LOG_NOTICE,
 				    "UTF-8 byte order mark not detected");
 			}
 		}
-		if (strchr(text, '\n') == NULL && !feof(f)) {
+		if (strchr(buf, '\n') == NULL && !feof(f)) {
 			log_msg(LOG_ERR, "%s:%d: Line too long", name, line);
 			rc = -1;
 			break;
 		}
-		rc = read_line(r, name, line, text);
+		rc = read_line(r, name, line, buf, skip);
 	}
-	if (rc == 0 && line == 0)
-		log_msg(LOG_NOTICE, "UTF-8 byte order mark not detected");
 	free(buf);
 	return rc;
 }
@@ -243,7 +243,7 @@ open_config(const char *path, const char *fd, char **name,
 	FILE *f;
 
 	if (path == NULL) {
-		*name = xasprintf("descriptor %s", fd);
+		*name = xstrdup(fd);
 		log_msg(LOG_NOTICE, "Reading configuration from descriptor %s",
 		    fd);
 		if (options_parse_uint(fd, 0, INT_MAX, &n) < 0) {

@@ -167,15 +167,35 @@ engine_init_last(void)
 }
 #endif
 
+static OSSL_PROVIDER	**providers;
+static size_t		  nproviders;
+
+/* providers stay loaded for the life of the process */
+static void
+unload_providers(void)
+{
+	while (nproviders > 0)
+		OSSL_PROVIDER_unload(providers[--nproviders]);
+	free(providers);
+	providers = NULL;
+}
+
 /* provider = NAME */
 int
 engine_provider_load(const char *name, const char **why)
 {
-	if (OSSL_PROVIDER_load(NULL, name) == NULL) {
+	OSSL_PROVIDER *prov = OSSL_PROVIDER_load(NULL, name);
+
+	if (prov == NULL) {
 		sslerr_log("OSSL_PROVIDER_load");
 		*why = "Failed to load provider";
 		return -1;
 	}
+	if (providers == NULL)
+		atexit(unload_providers);
+	providers = xreallocarray(providers, nproviders + 1,
+	    sizeof(*providers));
+	providers[nproviders++] = prov;
 	log_msg(LOG_INFO, "Provider \"%s\" loaded", name);
 	return 0;
 }

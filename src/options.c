@@ -718,7 +718,7 @@ parse_secret(const struct option *opt, struct global *g UNUSED,
     const char **why)
 {
 	struct secret *s = field;
-	unsigned char buf[64];
+	unsigned char buf[512];
 	size_t len;
 
 	if (str_hex_decode(arg, buf, sizeof(buf), &len) < 0) {

@@ -63,9 +63,12 @@ find(const char *name, size_t len)
 	return NULL;
 }
 
+/* a decimal number, optionally negative, filling [s, end) */
 static int
 check_number(const char *s, const char *end)
 {
+	if (s < end && *s == '-')
+		s++;
 	if (s == end)
 		return -1;
 	for (; s < end; s++)
@@ -89,13 +92,12 @@ check_value(enum sockopt_type type, const char *v)
 	case T_LINGER:
 	case T_TIMEVAL:
 		if (colon == NULL)
-			return type == T_TIMEVAL ?
-			    check_number(v, v + strlen(v)) : -1;
+			return check_number(v, v + strlen(v));
 		if (check_number(v, colon) < 0)
 			return -1;
 		return check_number(colon + 1, colon + 1 + strlen(colon + 1));
 	case T_STRING:
-		return *v == '\0' ? -1 : 0;
+		return 0;
 	}
 	return -1;
 }
@@ -144,7 +146,7 @@ set_one(int fd, const struct sockopt_desc *d, const char *value,
 		break;
 	case T_LINGER:
 		v.l.l_onoff = atoi(value);
-		v.l.l_linger = atoi(colon + 1);
+		v.l.l_linger = colon != NULL ? atoi(colon + 1) : 0;
 		len = sizeof(v.l);
 		break;
 	case T_TIMEVAL:

@@ -150,6 +150,15 @@ tls_failure(struct pump *p, int rc, const char *op, int *wants_read,
 			return 1;
 		}
 		/* FALLTHROUGH */
+	case SSL_ERROR_SSL:
+		/* OpenSSL 3 reports a TCP close without close_notify this way */
+		if (ERR_GET_REASON(ERR_peek_error()) ==
+		    SSL_R_UNEXPECTED_EOF_WHILE_READING) {
+			ERR_clear_error();
+			log_msg(LOG_INFO, "TLS socket closed (%s)", op);
+			return 1;
+		}
+		/* FALLTHROUGH */
 	default:
 		sslerr_log(op);
 		return -1;
@@ -180,10 +189,29 @@ tls_write(struct pump *p)
 		log_msg(LOG_ERR, "TLS socket closed (SSL_write) with %zu "
 		    "unsent byte(s)", b->len);
 		p->tls_wr = 0;
+		p->sock_rd = 0;
 		b->len = 0;
 		fail(p, rc < 0 && tls_fatal_alert() ? CERR_TLS_ALERT :
 		    CERR_RESET);
 		return;
+	}
+}
+
+/*
+ * The TLS peer went away without close_notify: nothing more can be sent
+ * to it, so the plain side is no longer read; anything still waiting to
+ * be sent is lost, which makes it an error.
+ */
+static void
+tls_gone(struct pump *p)
+{
+	p->tls_wr = 0;
+	p->sock_rd = 0;
+	if (p->to_tls.len > 0) {
+		log_msg(LOG_ERR, "TLS socket closed (SSL_read) with %zu unsent "
+		    "byte(s)", p->to_tls.len);
+		p->to_tls.len = 0;
+		fail(p, CERR_RESET);
 	}
 }
 
@@ -214,7 +242,7 @@ tls_read(struct pump *p)
 			fail(p, tls_fatal_alert() ? CERR_TLS_ALERT : CERR_RESET);
 		} else if (!(SSL_get_shutdown(p->c->ssl) &
 		    SSL_RECEIVED_SHUTDOWN)) {
-			p->tls_wr = 0;	/* no close_notify: the peer is gone */
+			tls_gone(p);
 		}
 		return;
 	}

@@ -140,6 +140,7 @@ count_endpoints(const struct service *svc)
 	return n;
 }
 
+/* option combinations, in the order stunnel reports them */
 static const char *
 combination_error(const struct service *svc)
 {
@@ -162,12 +163,25 @@ combination_error(const struct service *svc)
 			return "Either \"verifyChain\" or \"verifyPeer\" has to "
 			    "be enabled for \"redirect\" to work";
 	}
+	if (!svc->client && svc->cert == NULL && svc->psk == NULL &&
+	    svc->engine_id == NULL)
+		return "TLS server needs a certificate";
 	if (!svc->ticket_key.len != !svc->ticket_mac.len)
 		return "\"ticketKeySecret\" and \"ticketMacSecret\" must be set "
 		    "together";
+	return NULL;
+}
+
+/* what can only be judged once the endpoints are known to be right */
+static const char *
+late_error(const struct service *svc)
+{
 	if (svc->versions.min != 0 && svc->versions.max != 0 &&
 	    svc->versions.min > svc->versions.max)
 		return "Invalid protocol version range";
+	if (svc->client && svc->psk != NULL && svc->psk_identity != NULL &&
+	    psk_find(svc->psk, svc->psk_identity) == NULL)
+		return "No key found for the specified PSK identity";
 	return NULL;
 }
 
@@ -251,27 +265,29 @@ resolve_addresses(const struct global *g, struct service *svc)
 	return 0;
 }
 
+/*
+ * The checks of a finished section (or of the inetd-mode defaults), in
+ * the order stunnel makes them, so that a section with several problems
+ * is reported by the same first error; then addresses and TLS context.
+ */
 static int
-check_common(const struct global *g, struct service *svc)
+check_section(const struct global *g, struct service *svc, int endpoints)
 {
-	const char *why;
+	const char *why = combination_error(svc);
 
-	if (check_protocol(g, svc) < 0)
+	if (why == NULL && check_protocol(g, svc) < 0)
 		return -1;
-	why = combination_error(svc);
+	if (why == NULL && endpoints == 2 && check_sni(g, svc) < 0)
+		return -1;
+	if (why == NULL && endpoints == 1 && svc->accept.n > 0)
+		why = "'accept' option is only allowed in a [section]";
+	if (why == NULL && count_endpoints(svc) != endpoints)
+		why = endpoints == 2 ? "Each service must define two endpoints" :
+		    "Inetd mode must define one endpoint";
+	if (why == NULL)
+		why = late_error(svc);
 	if (why != NULL) {
 		service_error(g, svc, why);
-		return -1;
-	}
-	if (svc->client && svc->psk != NULL && svc->psk_identity != NULL &&
-	    psk_find(svc->psk, svc->psk_identity) == NULL) {
-		service_error(g, svc,
-		    "No key found for the specified PSK identity");
-		return -1;
-	}
-	if (!svc->client && svc->cert == NULL && svc->psk == NULL &&
-	    svc->engine_id == NULL) {
-		service_error(g, svc, "TLS server needs a certificate");
 		return -1;
 	}
 	if (resolve_addresses(g, svc) < 0)
@@ -286,29 +302,12 @@ check_common(const struct global *g, struct service *svc)
 int
 validate_service(struct global *g, struct service *svc)
 {
-	if (count_endpoints(svc) != 2) {
-		service_error(g, svc, "Each service must define two endpoints");
-		return -1;
-	}
-	if (check_sni(g, svc) < 0)
-		return -1;
-	return check_common(g, svc);
+	return check_section(g, svc, 2);
 }
 
 /* no [section]: one connection on stdin/stdout, so no accept */
 int
 validate_inetd(struct global *g)
 {
-	struct service *svc = g->defaults;
-
-	if (svc->accept.n > 0) {
-		service_error(g, svc,
-		    "'accept' option is only allowed in a [section]");
-		return -1;
-	}
-	if (count_endpoints(svc) != 1) {
-		service_error(g, svc, "Inetd mode must define one endpoint");
-		return -1;
-	}
-	return check_common(g, svc);
+	return check_section(g, g->defaults, 1);
 }

@@ -73,8 +73,10 @@ grep -q 'Configuration failed' "$TEST_TMP/out" &&
 
 # -fd N reads the configuration from a descriptor
 printf 'foreground = yes\nsyslog = no\n[x]\nclient = yes\naccept = 127.0.0.1:0\nconnect = 127.0.0.1:9\n' >"$TEST_TMP/fd.conf"
-"$STUNNEL" -fd 5 5<"$TEST_TMP/fd.conf" >"$TEST_TMP/out" 2>&1 </dev/null; rc=$?
-grep -q 'Reading configuration from descriptor 5' "$TEST_TMP/out" || bad "-fd 5 not read"
-grep -q 'Configuration successful' "$TEST_TMP/out" || { bad "-fd 5 config rejected"; cat "$TEST_TMP/out"; }
+lib_bg fd "$STUNNEL" -fd 5 5<"$TEST_TMP/fd.conf"
+lib_wait_for "$TEST_TMP/fd.out" 'Configuration successful|Configuration failed' ||
+    bad "-fd 5: no verdict"
+grep -q 'Reading configuration from descriptor 5' "$TEST_TMP/fd.out" || bad "-fd 5 not read"
+grep -q 'Configuration successful' "$TEST_TMP/fd.out" || { bad "-fd 5 config rejected"; cat "$TEST_TMP/fd.out"; }
 
 exit $fail

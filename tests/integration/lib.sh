@@ -69,13 +69,75 @@ lib_require_isolation() {
     fi
 }
 
-# Make a private temporary directory, removed when the script exits.
+# Make a private temporary directory; at exit every process started with
+# lib_bg is stopped and the directory removed.
+LIB_PIDS=()
 lib_mktemp() {
     TEST_TMP=$(mktemp -d "${TMPDIR:-/tmp}/stunnel-test.XXXXXX") || exit 99
-    # shellcheck disable=SC2064
-    trap "rm -rf '$TEST_TMP'" EXIT
+    trap lib_cleanup EXIT
     trap 'exit 130' INT TERM
 }
+
+lib_cleanup() {
+    local p
+    for p in "${LIB_PIDS[@]}"; do
+        kill "$p" 2>/dev/null
+    done
+    for p in "${LIB_PIDS[@]}"; do
+        wait "$p" 2>/dev/null
+    done
+    [ -n "${KEEP_TMP:-}" ] || rm -rf "$TEST_TMP"
+}
+
+# lib_bg NAME CMD...: run CMD in the background, output in
+# $TEST_TMP/NAME.out; its pid is in LIB_PID and stopped at exit.
+lib_bg() {
+    local name=$1; shift
+    "$@" </dev/null >"$TEST_TMP/$name.out" 2>&1 &
+    LIB_PID=$!
+    LIB_PIDS+=("$LIB_PID")
+}
+
+# lib_wait_for FILE PATTERN [SECONDS]: wait until FILE has a line
+# matching PATTERN (grep -E); 1 on timeout.
+lib_wait_for() {
+    local file=$1 pattern=$2 limit=${3:-10} i
+    for ((i = 0; i < limit * 20; i++)); do
+        grep -Eq -- "$pattern" "$file" 2>/dev/null && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# lib_daemon NAME CONF: start our daemon (the configuration must say
+# "foreground = yes") and wait until it accepts connections.
+lib_daemon() {
+    local name=$1 conf=$2
+    lib_bg "$name" "${DAEMON:-$STUNNEL}" "$conf"
+    if ! lib_wait_for "$TEST_TMP/$name.out" \
+        'Accepting new connections|Configuration failed|Binding service .* failed' 10 ||
+       ! grep -q 'Accepting new connections' "$TEST_TMP/$name.out"; then
+        echo "daemon $name did not start:"; sed 's/^/    /' "$TEST_TMP/$name.out"
+        return 1
+    fi
+}
+
+# lib_port NAME SERVICE: the port the daemon NAME bound for SERVICE
+lib_port() {
+    sed -n "s/.*Service \[$2\] (FD=[0-9]*) bound to .*:\([0-9]*\)\$/\1/p" \
+        "$TEST_TMP/$1.out" | head -n 1
+}
+
+# lib_peer NAME ARGS...: start the server "peers.py ARGS"; its port is
+# left in PEER_PORT (not printed: a $(...) subshell would lose its pid)
+lib_peer() {
+    local name=$1; shift
+    lib_bg "$name" python3 "$LIB_DIR/peers.py" "$@" --port-file "$TEST_TMP/$name.port"
+    lib_wait_for "$TEST_TMP/$name.port" '^[0-9]+$' 10 || { echo "peer $name did not start" >&2; return 1; }
+    PEER_PORT=$(cat "$TEST_TMP/$name.port")
+}
+
+PEERS="python3 $LIB_DIR/peers.py"
 
 # Fill DIR with the files that @CERTS@ stands for: a CA (ca.pem), a server
 # key and certificate signed by it (key.pem, cert.pem, and both in

@@ -215,12 +215,9 @@ START_TEST(utf8_bom_only_on_line_one)
 END_TEST
 
 /*
- * BUG (src/conffile.c, read_stream/read_line): the quoted line of an
- * error on line 1 must be the raw line, byte order mark included, as
- * stunnel prints it (Debian stunnel4 5.68:
+ * The quoted line of an error on line 1 is the raw line, byte order
+ * mark included, as stunnel prints it (Debian stunnel4 5.68:
  * `x.conf:1: "<EF BB BF>bogus = 1": Specified option name ...`).
- * conffile.c strips the mark before keeping the raw text. Fails until
- * fixed.
  */
 START_TEST(utf8_bom_error_keeps_raw_line)
 {
@@ -476,6 +473,37 @@ START_TEST(include_not_a_dir)
 	    "[!] scandir: Not a directory (20)\n"
 	    "[!] %s:5: \"include = %s\": Failed to include directory\n",
 	    P, unit_cert());
+}
+END_TEST
+
+START_TEST(include_recursion_stops)
+{
+	char *dir = unit_mkdir("inc-loop"), *text, *errors, *first, *last;
+	char *self = unit_fmt("include = %s\n", dir), *log;
+	struct global *g;
+
+	/* a fragment that includes its own directory */
+	free(unit_write("inc-loop/a.conf", self));
+	text = unit_fmt("client = yes\n%s", self);
+	log = unit_load(text, &g);
+	ck_assert_ptr_null(g);
+	errors = unit_log_errors(log);
+	first = unit_fmt("[!] %s/a.conf:1: \"include = %s\": Failed to include "
+	    "directory\n", dir, dir);
+	last = unit_fmt("[!] %s:2: \"include = %s\": Failed to include a "
+	    "file\n", P, dir);
+	ck_assert_msg(strncmp(errors, first, strlen(first)) == 0,
+	    "first error is not %s\n%s", first, errors);
+	ck_assert_msg(strlen(errors) >= strlen(last) &&
+	    strcmp(errors + strlen(errors) - strlen(last), last) == 0,
+	    "last error is not %s\n%s", last, errors);
+	free(last);
+	free(first);
+	free(errors);
+	free(log);
+	free(text);
+	free(self);
+	free(dir);
 }
 END_TEST
 
@@ -794,10 +822,8 @@ START_TEST(read_from_descriptor)
 END_TEST
 
 /*
- * BUG (src/conffile.c, open_config): with "-fd N" stunnel names the file
- * "N" in error lines ("0:2: \"bogus\": No '=' found", Debian stunnel4
- * 5.68 with -fd 0); conffile.c says "descriptor 0:2: ...". Fails until
- * fixed.
+ * With "-fd N" stunnel names the file "N" in error lines
+ * ("0:2: \"bogus\": No '=' found", Debian stunnel4 5.68 with -fd 0).
  */
 START_TEST(descriptor_error_line)
 {
@@ -817,13 +843,10 @@ END_TEST
 
 /* ---------------------------------------------------------------- */
 /*
- * BUG (src/validate.c, validate_service/check_common): which error a
- * section with several problems reports first. stunnel checks the
- * option combinations (check* without verification, a server without a
- * certificate, the protocol, SNI) before it counts endpoints; Debian
- * stunnel4 5.68 gives the messages expected below (5.75 is assumed to
- * keep that order). validate.c counts endpoints first and checks the
- * protocol before the certificate. Fails until fixed.
+ * Which error a section with several problems reports first. stunnel
+ * checks the option combinations (check* without verification, a
+ * server without a certificate, the protocol, SNI) before it counts
+ * endpoints; Debian stunnel4 5.68 gives the messages expected below.
  */
 
 START_TEST(order_cert_before_endpoints)
@@ -873,7 +896,7 @@ conffile_suite(void)
 	tcase_add_test(tc, utf8_bom);
 	tcase_add_test(tc, utf8_no_bom);
 	tcase_add_test(tc, utf8_bom_only_on_line_one);
-	tcase_add_test(tc, utf8_bom_error_keeps_raw_line);	/* BUG */
+	tcase_add_test(tc, utf8_bom_error_keeps_raw_line);
 	tcase_add_test(tc, sections_in_order);
 	tcase_add_test(tc, section_name_with_brackets);
 	tcase_add_test(tc, section_inherits_global_part);
@@ -891,6 +914,7 @@ conffile_suite(void)
 	tcase_add_test(tc, include_lines_counted_per_file);
 	tcase_add_test(tc, include_missing_dir);
 	tcase_add_test(tc, include_not_a_dir);
+	tcase_add_test(tc, include_recursion_stops);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("line_errors");
@@ -923,10 +947,10 @@ conffile_suite(void)
 	tcase_add_test(tc, missing_file);
 	tcase_add_test(tc, bad_descriptor_number);
 	tcase_add_test(tc, read_from_descriptor);
-	tcase_add_test(tc, descriptor_error_line);		/* BUG */
+	tcase_add_test(tc, descriptor_error_line);	
 	suite_add_tcase(s, tc);
 
-	tc = tcase_create("order");				/* BUG */
+	tc = tcase_create("order");			
 	tcase_add_test(tc, order_cert_before_endpoints);
 	tcase_add_test(tc, order_check_before_endpoints);
 	tcase_add_test(tc, order_cert_before_protocol);
