@@ -12,6 +12,7 @@
 #include "log.h"
 #include "sslerr.h"
 #include "tls.h"
+#include "verify.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -31,7 +32,7 @@ section_name(const struct service *svc)
 static int
 verification_wanted(const struct service *svc)
 {
-	return svc->verify_chain || svc->verify_peer || svc->verify >= 1;
+	return verify_chain_wanted(svc) || verify_peer_wanted(svc);
 }
 
 static void
@@ -309,6 +310,12 @@ ctx_init(struct service *svc)
 	    load_identity(svc, ctx) < 0 || load_trust(svc, ctx) < 0 ||
 	    set_curves(svc, ctx) < 0)
 		return -1;
+	verify_set_mode(svc, ctx);
+	if (!svc->client && svc->ca_file != NULL)
+		SSL_CTX_set_client_CA_list(ctx,
+		    SSL_load_client_CA_file(svc->ca_file));
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"stunnel",
+	    7);
 	warn_weak(svc);
 	return 0;
 }

@@ -39,6 +39,8 @@ static char		 current_id[64] = "ui";
 static int		 current_level = LOG_NOTICE;
 static struct log_config config;
 static int		 log_fd = -1;
+static char		*ident_copy;
+static char		*output_copy;
 
 static void
 sanitize(char *text)
@@ -263,15 +265,24 @@ open_output(void)
 }
 
 /*
- * Open the sinks and replay what was kept. On failure nothing is
- * replayed: the caller dumps the buffer to stderr and exits.
+ * Open the sinks (closing those of an earlier configuration) and replay
+ * what was kept. On failure nothing is replayed: at start the caller
+ * dumps the buffer to stderr and exits.
  */
 int
 log_open(const struct log_config *cfg)
 {
 	size_t i;
 
+	log_close();
+	free(ident_copy);
+	free(output_copy);
+	/* our own copies: the configuration they came from may be freed */
+	ident_copy = xstrdup(cfg->ident != NULL ? cfg->ident : "stunnel");
+	output_copy = cfg->output != NULL ? xstrdup(cfg->output) : NULL;
 	config = *cfg;
+	config.ident = ident_copy;
+	config.output = output_copy;
 	current_level = cfg->level;
 	if (open_output() < 0)
 		return -1;

@@ -1051,3 +1051,18 @@ options_print_defaults(void)
 				print_default(&table[i]);
 	}
 }
+
+/* where the configuration says the log goes */
+void
+options_log_settings(const struct global *g, struct log_config *lc)
+{
+	memset(lc, 0, sizeof(*lc));
+	lc->level = g->defaults->debug.level;
+	lc->facility = g->defaults->debug.facility;
+	lc->use_syslog = g->use_syslog;
+	lc->use_stderr = g->foreground == FG_YES;
+	lc->ident = g->defaults->service_name != NULL ?
+	    g->defaults->service_name : "stunnel";
+	lc->output = g->output;
+	lc->overwrite = g->log_overwrite;
+}

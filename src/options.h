@@ -195,6 +195,8 @@ struct service	*service_new(const struct service *);
 void		 service_free(struct service *);
 enum opt_result	 options_set(struct global *, struct service *,
 		    const char *, const char *, const char **);
+struct log_config;
+void		 options_log_settings(const struct global *, struct log_config *);
 void		 options_print_help(void);
 void		 options_print_defaults(void);
 int		 options_parse_uint(const char *, unsigned long, unsigned long,

@@ -20,6 +20,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -52,6 +53,7 @@ static size_t		 nchildren;
 static struct restart	*restarts;
 static size_t		 nrestarts;
 static unsigned long	 next_seq;
+static struct pollfd	*pollfds;
 
 static const char *
 svc_name(const struct service *svc)
@@ -148,16 +150,35 @@ same_addr(const struct addr *a, const struct addr *b)
 	return a->len == b->len && memcmp(&a->sa, &b->sa, a->len) == 0;
 }
 
-/* an old listener for the same address, taken out of the old list */
 static int
-take_old(struct listener *old, size_t nold, const struct addr *a,
-    unsigned *rr)
+any_port(const struct addr *a)
+{
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&a->sa;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&a->sa;
+
+	if (a->sa.ss_family == AF_INET)
+		return in->sin_port == 0;
+	if (a->sa.ss_family == AF_INET6)
+		return in6->sin6_port == 0;
+	return 0;
+}
+
+/*
+ * The old listener that the same address in SVC can keep using, taken
+ * out of the old list. "Port 0" is only the same port for the same
+ * service: another service asked for a port of its own.
+ */
+static int
+take_old(struct listener *old, size_t nold, const struct service *svc,
+    const struct addr *a, unsigned *rr)
 {
 	size_t i;
 	int fd;
 
 	for (i = 0; i < nold; i++) {
-		if (old[i].fd >= 0 && same_addr(&old[i].addr, a)) {
+		if (old[i].fd >= 0 && same_addr(&old[i].addr, a) &&
+		    (!any_port(a) || strcmp(svc_name(old[i].svc),
+		    svc_name(svc)) == 0)) {
 			fd = old[i].fd;
 			*rr = old[i].rr_next;
 			old[i].fd = -1;
@@ -186,8 +207,12 @@ bind_all(struct global *g, struct listener *old, size_t nold,
 		log_msg(LOG_DEBUG, "Binding service [%s]", svc_name(svc));
 		for (i = 0, bound = 0; i < svc->accept_addrs.n; i++) {
 			rr = 0;
-			fd = take_old(old, nold, &svc->accept_addrs.v[i], &rr);
-			if (fd < 0)
+			fd = take_old(old, nold, svc, &svc->accept_addrs.v[i],
+			    &rr);
+			if (fd >= 0)
+				log_msg(LOG_DEBUG, "Service [%s] (FD=%d) kept "
+				    "listening", svc_name(svc), fd);
+			else
 				fd = open_listener(svc, &svc->accept_addrs.v[i]);
 			if (fd < 0)
 				continue;
@@ -438,6 +463,7 @@ static void
 reload(void)
 {
 	struct listener *fresh = NULL;
+	struct log_config lc;
 	struct global *g;
 	enum load_failure why;
 	size_t nfresh = 0;
@@ -461,7 +487,9 @@ reload(void)
 	nlisteners = nfresh;
 	options_free(config);
 	config = g;
-	log_set_level(config->defaults->debug.level);
+	options_log_settings(config, &lc);
+	if (log_open(&lc) < 0)
+		log_msg(LOG_ERR, "Cannot open log file: %s", config->output);
 }
 
 /* SIGTERM and friends: end every connection process, then ourselves */
@@ -482,6 +510,13 @@ terminate(void)
 	close_listeners(listeners, nlisteners);
 	daemon_pid_remove(config->pid);
 	log_close();
+	while (nrestarts > 0)
+		free(restarts[--nrestarts].name);
+	free(restarts);
+	free(children);
+	free(listeners);
+	free(pollfds);
+	options_free(config);
 	exit(0);
 }
 
@@ -521,13 +556,14 @@ dispatch(int sig)
 static void
 loop(void)
 {
-	struct pollfd *fds = NULL;
+	struct pollfd *fds;
 	size_t i, n;
 	int sig, rc, wait_ms;
 
 	for (;;) {
 		wait_ms = run_restarts();
-		fds = xreallocarray(fds, nlisteners + 1, sizeof(*fds));
+		fds = pollfds = xreallocarray(pollfds, nlisteners + 1,
+		    sizeof(*fds));
 		fds[0].fd = signal_fd();
 		fds[0].events = POLLIN;
 		for (i = 0; i < nlisteners; i++) {

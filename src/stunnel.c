@@ -105,19 +105,6 @@ failed(enum load_failure why)
 	return 1;
 }
 
-static void
-log_settings(const struct global *g, struct log_config *lc)
-{
-	memset(lc, 0, sizeof(*lc));
-	lc->level = g->defaults->debug.level;
-	lc->facility = g->defaults->debug.facility;
-	lc->use_syslog = g->use_syslog;
-	lc->use_stderr = g->foreground == FG_YES;
-	lc->ident = g->defaults->service_name != NULL ?
-	    g->defaults->service_name : "stunnel";
-	lc->output = g->output;
-	lc->overwrite = g->log_overwrite;
-}
 
 /* a start-up step failed after the configuration was accepted */
 static int
@@ -136,7 +123,7 @@ run_inetd(struct global *g)
 	    .rfd = STDIN_FILENO, .wfd = STDOUT_FILENO };
 	struct log_config lc;
 
-	log_settings(g, &lc);
+	options_log_settings(g, &lc);
 	if (log_open(&lc) < 0)
 		return start_failed(g);
 	signal_child_defaults(0);
@@ -171,7 +158,7 @@ run(const char *path, const char *fd)
 	if (daemon_drop_privileges(g->defaults->setuid,
 	    g->defaults->setgid) < 0)
 		return start_failed(g);
-	log_settings(g, &lc);
+	options_log_settings(g, &lc);
 	if (log_open(&lc) < 0)
 		return start_failed(g);
 	if (g->foreground == FG_NO) {

@@ -1,0 +1,169 @@
+/*
+ * verify.c: is the peer's certificate acceptable?
+ *
+ * Owns the meaning of verifyChain, verifyPeer, requireCert and the
+ * legacy "verify = 0..4", the subject checks (checkHost, checkIP,
+ * checkEmail: any one matching is enough) and stunnel's CERT log lines
+ * for each certificate of the chain. Must never load trust files: ctx.c
+ * does that while the configuration loads.
+ */
+#include "common.h"
+#include "verify.h"
+#include "client.h"
+#include "log.h"
+#include "tls.h"
+
+#include <openssl/x509v3.h>
+
+/* verify = 1, 2, 3 include the chain; 3 and 4 the local leaf */
+int
+verify_chain_wanted(const struct service *svc)
+{
+	return svc->verify_chain || (svc->verify >= 1 && svc->verify <= 3);
+}
+
+int
+verify_peer_wanted(const struct service *svc)
+{
+	return svc->verify_peer || svc->verify >= 3;
+}
+
+static int
+cert_required(const struct service *svc)
+{
+	return svc->require_cert || svc->verify_chain || svc->verify_peer ||
+	    svc->verify >= 2;
+}
+
+/* any of the configured subject checks matches the leaf */
+static int
+subject_ok(const struct service *svc, X509 *cert)
+{
+	char *peer = NULL;
+	size_t i;
+
+	if (svc->check_host.n + svc->check_email.n + svc->check_ip.n == 0) {
+		log_msg(LOG_INFO, "CERT: No subject checks configured");
+		return 1;
+	}
+	for (i = 0; i < svc->check_host.n; i++) {
+		if (X509_check_host(cert, svc->check_host.v[i], 0, 0,
+		    &peer) == 1) {
+			log_msg(LOG_INFO, "CERT: Host name \"%s\" matched with "
+			    "\"%s\"", svc->check_host.v[i], peer);
+			OPENSSL_free(peer);
+			return 1;
+		}
+	}
+	for (i = 0; i < svc->check_email.n; i++) {
+		if (X509_check_email(cert, svc->check_email.v[i], 0, 0) == 1) {
+			log_msg(LOG_INFO, "CERT: Email address \"%s\" matched",
+			    svc->check_email.v[i]);
+			return 1;
+		}
+	}
+	for (i = 0; i < svc->check_ip.n; i++) {
+		if (X509_check_ip_asc(cert, svc->check_ip.v[i], 0) == 1) {
+			log_msg(LOG_INFO, "CERT: IP address \"%s\" matched",
+			    svc->check_ip.v[i]);
+			return 1;
+		}
+	}
+	log_msg(LOG_WARNING, "CERT: Subject checks failed");
+	return 0;
+}
+
+/* verifyPeer: the leaf itself must be among the trusted certificates */
+static int
+locally_installed(X509_STORE_CTX *store_ctx, X509 *cert)
+{
+	X509_OBJECT *obj = X509_STORE_CTX_get_obj_by_subject(store_ctx,
+	    X509_LU_X509, X509_get_subject_name(cert));
+	int found = obj != NULL &&
+	    X509_cmp(X509_OBJECT_get0_X509(obj), cert) == 0;
+
+	X509_OBJECT_free(obj);
+	if (found)
+		log_msg(LOG_INFO, "CERT: Locally installed certificate matched");
+	else
+		log_msg(LOG_WARNING, "CERT: Certificate not found in local "
+		    "repository");
+	return found;
+}
+
+static int
+reject(int depth, const char *dn)
+{
+	log_msg(LOG_WARNING, "Rejected by CERT at depth=%d: %s", depth, dn);
+	return 0;
+}
+
+static int
+check_cert(const struct service *svc, int preverify, X509_STORE_CTX *store,
+    int depth, const char *dn)
+{
+	int err = X509_STORE_CTX_get_error(store);
+	X509 *cert = X509_STORE_CTX_get_current_cert(store);
+
+	if (svc->verify == 0 && !svc->verify_chain && !svc->verify_peer)
+		return 1;
+	if (!preverify) {
+		if (verify_chain_wanted(svc)) {
+			log_msg(LOG_WARNING, "CERT: Pre-verification error: %s",
+			    X509_verify_cert_error_string(err));
+			return reject(depth, dn);
+		}
+		log_msg(LOG_INFO, "CERT: Pre-verification error ignored: %s",
+		    X509_verify_cert_error_string(err));
+		X509_STORE_CTX_set_error(store, X509_V_OK);
+	} else {
+		log_msg(LOG_DEBUG, "CERT: Pre-verification succeeded");
+	}
+	if (depth > 0)
+		return 1;
+	if (verify_peer_wanted(svc) && !locally_installed(store, cert))
+		return reject(depth, dn);
+	if (!subject_ok(svc, cert))
+		return reject(depth, dn);
+	return 1;
+}
+
+static int
+verify_callback(int preverify, X509_STORE_CTX *store)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(store,
+	    SSL_get_ex_data_X509_STORE_CTX_idx());
+	struct client *c = SSL_get_app_data(ssl);
+	int depth = X509_STORE_CTX_get_error_depth(store);
+	char *dn = tls_dn(X509_get_subject_name(
+	    X509_STORE_CTX_get_current_cert(store)));
+	int ok;
+
+	log_msg(LOG_DEBUG, "Verification started at depth=%d: %s", depth, dn);
+	ok = check_cert(c->svc, preverify, store, depth, dn);
+	if (ok)
+		log_msg(depth == 0 ? LOG_NOTICE : LOG_INFO,
+		    "Certificate accepted at depth=%d: %s", depth, dn);
+	free(dn);
+	return ok;
+}
+
+void
+verify_set_mode(const struct service *svc, SSL_CTX *ctx)
+{
+	int mode = SSL_VERIFY_NONE;
+
+	if (cert_required(svc) || svc->verify >= 0 ||
+	    verify_chain_wanted(svc) || verify_peer_wanted(svc))
+		mode = SSL_VERIFY_PEER;
+	if (!svc->client && cert_required(svc))
+		mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
+	if (svc->client && !verify_chain_wanted(svc) &&
+	    !verify_peer_wanted(svc))
+		mode = SSL_VERIFY_NONE;
+	SSL_CTX_set_verify(ctx, mode, mode == SSL_VERIFY_NONE ? NULL :
+	    verify_callback);
+	if (!svc->client)
+		log_msg(LOG_INFO, "Peer certificate %srequired",
+		    cert_required(svc) ? "" : "not ");
+}

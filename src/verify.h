@@ -1,0 +1,12 @@
+/* verify.h: checking the peer's certificate. */
+#ifndef STUNNEL_VERIFY_H
+#define STUNNEL_VERIFY_H
+
+#include "options.h"
+#include <openssl/ssl.h>
+
+int	 verify_chain_wanted(const struct service *);
+int	 verify_peer_wanted(const struct service *);
+void	 verify_set_mode(const struct service *, SSL_CTX *);
+
+#endif

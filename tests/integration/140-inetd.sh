@@ -1,0 +1,173 @@
+#!/bin/bash
+# Inetd mode (a configuration without any [section]): the daemon serves
+# the one connection it finds on its standard input and output.
+#  (a) under a real xinetd started here in the foreground (skipped when
+#      xinetd is not installed or we are not root): a TLS client gets its
+#      bytes echoed back through "connect = 127.0.0.1:ECHO";
+#  (b) started by a script that accepts a TCP connection and hands the
+#      socket over as stdin and stdout (stderr to a file): the echo comes
+#      back, the log has "Service [stunnel] accepted connection from
+#      127.0.0.1:PORT" (the client's own port), the closing line with the
+#      byte counts, nothing on stderr, and the process ends with status 0;
+#  (c) the same with "exec = /bin/cat" instead of "connect".
+. "$(dirname "$0")/lib.sh"
+lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
+lib_mktemp
+lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+CA="$TEST_TMP/certs/ca.pem"
+MSG="hello through inetd mode $$"
+
+# TLS client: connect, send the message, read as many bytes back, send
+# close_notify and read to the end. Prints "local PORT" (its own port, as
+# the daemon should log it) and "got TEXT".
+cat >"$TEST_TMP/tls_client.py" <<'EOF'
+import socket, ssl, sys
+port, msg, ca = int(sys.argv[1]), sys.argv[2].encode(), sys.argv[3]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.load_verify_locations(ca)
+raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+print("local %d" % raw.getsockname()[1], flush=True)
+s = ctx.wrap_socket(raw, server_hostname="localhost")
+s.sendall(msg)
+got = b""
+while len(got) < len(msg):
+    data = s.recv(4096)
+    if not data:
+        break
+    got += data
+try:
+    s.unwrap()
+except (OSError, ssl.SSLError):
+    pass
+print("got %s" % got.decode(errors="replace"), flush=True)
+EOF
+
+# Hand-over: accept one connection, run "STUNNEL CONF" on it (stdin and
+# stdout = the socket, stderr = ERRFILE), print "peer ADDR:PORT" and
+# "exit STATUS".
+cat >"$TEST_TMP/handover.py" <<'EOF'
+import os, socket, subprocess, sys
+stunnel, conf, port_file, err_file = sys.argv[1:5]
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", 0))
+l.listen(1)
+with open(port_file + ".tmp", "w") as f:
+    f.write("%d\n" % l.getsockname()[1])
+os.rename(port_file + ".tmp", port_file)
+l.settimeout(20)
+conn, peer = l.accept()
+l.close()
+print("peer %s:%d" % peer, flush=True)
+with open(err_file, "wb") as err:
+    p = subprocess.Popen([stunnel, conf], stdin=conn, stdout=conn,
+                         stderr=err, close_fds=True)
+conn.close()
+try:
+    rc = p.wait(timeout=20)
+except subprocess.TimeoutExpired:
+    p.kill()
+    rc = "timeout"
+print("exit %s" % rc, flush=True)
+EOF
+
+lib_peer echo echo || exit 1
+ECHO_PORT=$PEER_PORT
+
+# inetd_conf FILE LOG ENDPOINT-LINE: an inetd-mode configuration
+inetd_conf() {
+    cat >"$1" <<EOF
+syslog = no
+debug = info
+output = $2
+cert = $TEST_TMP/certs/server.pem
+$3
+EOF
+}
+
+# check_log LOG LOCALPORT BYTES WHAT: the accept and closing lines
+check_log() {
+    local log=$1 lport=$2 n=$3 what=$4
+    grep -Eq "LOG5\[0\]: Service \[stunnel\] accepted connection from 127\.0\.0\.1:$lport\$" "$log" ||
+        { bad "$what: no 'Service [stunnel] accepted connection from 127.0.0.1:$lport'"; sed 's/^/    /' "$log"; }
+    grep -Eq "LOG5\[0\]: Connection closed: $n byte\(s\) sent to TLS, $n byte\(s\) sent to socket\$" "$log" ||
+        { bad "$what: no 'Connection closed: $n byte(s) sent to TLS, $n byte(s) sent to socket'"; grep 'Connection' "$log"; }
+}
+
+# ---- (a) a real xinetd ----------------------------------------------------
+if ! command -v xinetd >/dev/null 2>&1; then
+    echo "note: (a) skipped: xinetd not installed"
+elif [ "$(id -u)" != 0 ]; then
+    echo "note: (a) skipped: xinetd with 'user = root' needs root"
+else
+    XPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    inetd_conf "$TEST_TMP/xinetd-stunnel.conf" "$TEST_TMP/xinetd-stunnel.log" "connect = 127.0.0.1:$ECHO_PORT"
+    cat >"$TEST_TMP/xinetd.conf" <<EOF
+defaults
+{
+}
+service stunnel-inetd-test
+{
+    type        = UNLISTED
+    id          = stunnel-inetd-test-$$
+    protocol    = tcp
+    port        = $XPORT
+    bind        = 127.0.0.1
+    socket_type = stream
+    wait        = no
+    user        = root
+    server      = $STUNNEL
+    server_args = $TEST_TMP/xinetd-stunnel.conf
+}
+EOF
+    lib_bg xinetd xinetd -dontfork -f "$TEST_TMP/xinetd.conf" -pidfile "$TEST_TMP/xinetd.pid" \
+        -filelog "$TEST_TMP/xinetd.log"
+    if ! lib_wait_for "$TEST_TMP/xinetd.log" 'Started working|[Ee]xiting|bind' 10 ||
+       ! grep -q 'Started working: 1 available service' "$TEST_TMP/xinetd.log"; then
+        bad "(a) xinetd did not start"; sed 's/^/    /' "$TEST_TMP/xinetd.log" "$TEST_TMP/xinetd.out"
+    else
+        out=$(timeout 20 python3 "$TEST_TMP/tls_client.py" "$XPORT" "$MSG" "$CA" 2>&1)
+        lport=$(sed -n 's/^local //p' <<<"$out")
+        [ "$(sed -n 's/^got //p' <<<"$out")" = "$MSG" ] ||
+            { bad "(a) xinetd: no echo through stunnel: $out"; sed 's/^/    /' "$TEST_TMP/xinetd-stunnel.log" 2>/dev/null; }
+        lib_wait_for "$TEST_TMP/xinetd-stunnel.log" 'Connection (closed|reset)' 5
+        check_log "$TEST_TMP/xinetd-stunnel.log" "$lport" ${#MSG} "(a) xinetd"
+    fi
+fi
+
+# ---- (b) and (c): a script hands the accepted socket over -----------------
+# handover NAME ENDPOINT-LINE: run the hand-over with a fresh config and a
+# TLS client; sets OUT (client output) and LPORT (client port)
+handover() {
+    local name=$1
+    inetd_conf "$TEST_TMP/$name.conf" "$TEST_TMP/$name.log" "$2"
+    lib_bg "$name" python3 "$TEST_TMP/handover.py" "$STUNNEL" "$TEST_TMP/$name.conf" \
+        "$TEST_TMP/$name.port" "$TEST_TMP/$name.err"
+    lib_wait_for "$TEST_TMP/$name.port" '^[0-9]+$' 10 || { bad "$name: hand-over script did not start"; return 1; }
+    OUT=$(timeout 20 python3 "$TEST_TMP/tls_client.py" "$(cat "$TEST_TMP/$name.port")" "$MSG" "$CA" 2>&1)
+    LPORT=$(sed -n 's/^local //p' <<<"$OUT")
+    lib_wait_for "$TEST_TMP/$name.out" '^exit ' 15 || bad "$name: the daemon did not end after the connection"
+    return 0
+}
+
+for name in connect exec; do
+    case $name in
+        connect) what="(b) connect"; endpoint="connect = 127.0.0.1:$ECHO_PORT" ;;
+        exec)    what="(c) exec";    endpoint="exec = /bin/cat" ;;
+    esac
+    handover "$name" "$endpoint" || continue
+    log="$TEST_TMP/$name.log"
+    [ "$(sed -n 's/^got //p' <<<"$OUT")" = "$MSG" ] ||
+        { bad "$what: no echo: $OUT"; sed 's/^/    /' "$log" "$TEST_TMP/$name.err" 2>/dev/null; }
+    grep -qx "peer 127.0.0.1:$LPORT" "$TEST_TMP/$name.out" ||
+        bad "$what: the hand-over script saw another client ($(head -1 "$TEST_TMP/$name.out"), client port $LPORT)"
+    grep -qx 'exit 0' "$TEST_TMP/$name.out" || bad "$what: daemon status: $(grep '^exit' "$TEST_TMP/$name.out")"
+    check_log "$log" "$LPORT" ${#MSG} "$what"
+    [ -s "$TEST_TMP/$name.err" ] && bad "$what: wrote to stderr: $(head -3 "$TEST_TMP/$name.err")"
+    grep -q 'Configuration successful' "$log" || bad "$what: no 'Configuration successful' in the log file"
+done
+grep -Eq 'LOG6\[0\]: Child process [0-9]+ finished with code 0$' "$TEST_TMP/exec.log" ||
+    { bad "(c) exec: no 'Child process N finished with code 0'"; grep -i 'child\|process' "$TEST_TMP/exec.log"; }
+exit $fail

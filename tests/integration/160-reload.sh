@@ -1,0 +1,96 @@
+#!/bin/bash
+# SIGHUP reload: while a client connects without pause, twenty reloads
+# refuse or drop no connection (listeners whose address did not change
+# stay open); a service added by the new configuration is bound, one
+# removed is closed; a broken configuration is logged and the old one
+# keeps running; SIGUSR1 reopens the log file.
+. "$(dirname "$0")/lib.sh"
+lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
+lib_mktemp
+lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+conf="$TEST_TMP/s.conf"
+
+lib_peer echo echo || exit 1
+echo_port=$PEER_PORT
+write_conf() {  # SECTIONS...
+    {
+        printf 'foreground = yes\nsyslog = no\ndebug = info\noutput = %s\n' "$TEST_TMP/s.log"
+        local name
+        for name in "$@"; do
+            printf '[%s]\naccept = 127.0.0.1:0\nconnect = 127.0.0.1:%s\ncert = %s\n' \
+                "$name" "$echo_port" "$TEST_TMP/certs/server.pem"
+        done
+    } >"$conf"
+}
+write_conf alpha
+lib_daemon d "$conf" || exit 1
+pid=$LIB_PID
+port=$(lib_port d alpha)
+
+# a client that connects again and again, for as long as the file exists
+cat >"$TEST_TMP/hammer.py" <<'EOF'
+import os, socket, ssl, sys
+port, flag = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ok = failed = 0
+while os.path.exists(flag):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+            with ctx.wrap_socket(raw) as s:
+                s.sendall(b"ping\n")
+                if s.recv(16) == b"ping\n":
+                    ok += 1
+                else:
+                    failed += 1
+    except OSError as e:
+        failed += 1
+        print("connection failed: %s" % e, file=sys.stderr, flush=True)
+print(ok, failed, flush=True)
+EOF
+touch "$TEST_TMP/run"
+lib_bg hammer python3 "$TEST_TMP/hammer.py" "$port" "$TEST_TMP/run"
+hammer=$LIB_PID
+for i in $(seq 20); do
+    kill -HUP "$pid"
+    sleep 0.1
+done
+sleep 0.5
+rm "$TEST_TMP/run"
+wait "$hammer"
+read -r ok failed < <(tail -n 1 "$TEST_TMP/hammer.out")
+[ "${failed:-x}" = 0 ] || { bad "$failed connections failed during reloads"; cat "$TEST_TMP/hammer.out"; }
+[ "${ok:-0}" -gt 20 ] || bad "only $ok connections during the reloads"
+[ "$(grep -c 'Configuration successful' "$TEST_TMP/s.log")" -ge 21 ] ||
+    bad "not every SIGHUP reloaded the configuration"
+
+# add a service, remove the first one
+write_conf beta
+kill -HUP "$pid"
+lib_wait_for "$TEST_TMP/s.log" 'Service \[beta\] \(FD=[0-9]+\) bound to' ||
+    bad "added service not bound"
+beta=$(sed -n 's/.*Service \[beta\] (FD=[0-9]*) bound to .*:\([0-9]*\)$/\1/p' "$TEST_TMP/s.log" | head -n 1)
+read -r _ sent _ received count < <($PEERS client "$beta" 1000 --tls --expect-bytes 1000 --timeout 10)
+[ "$count" = 1000 ] && [ "$sent" = "$received" ] || bad "added service does not work"
+sleep 0.2
+$PEERS client "$port" 10 --tls --timeout 5 >/dev/null 2>&1 && bad "removed service still accepts"
+
+# a broken configuration leaves the running one alone
+printf 'foreground = yes\n[broken]\nbogus = 1\n' >"$conf"
+kill -HUP "$pid"
+lib_wait_for "$TEST_TMP/s.log" 'LOG3\[ui\]: Failed to reload the configuration file' ||
+    bad "no 'Failed to reload the configuration file'"
+grep -q 's.conf:3: "bogus = 1": Specified option name is not valid here' "$TEST_TMP/s.log" ||
+    bad "the reason of the failed reload is not logged"
+read -r _ sent _ received count < <($PEERS client "$beta" 1000 --tls --expect-bytes 1000 --timeout 10)
+[ "$count" = 1000 ] || bad "old configuration stopped working after a failed reload"
+
+# SIGUSR1: the log file was rotated away
+mv "$TEST_TMP/s.log" "$TEST_TMP/s.log.1"
+kill -USR1 "$pid"
+lib_wait_for "$TEST_TMP/s.log" 'LOG5\[ui\]: Log file reopened' || bad "SIGUSR1 did not reopen the log"
+kill -0 "$pid" || bad "daemon died"
+exit $fail
