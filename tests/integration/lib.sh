@@ -110,7 +110,8 @@ lib_wait_for() {
 }
 
 # lib_daemon NAME CONF: start our daemon (the configuration must say
-# "foreground = yes") and wait until it accepts connections.
+# "foreground = yes" and "debug = info": the bound ports and "Accepting
+# new connections" are info lines) and wait until it accepts connections.
 lib_daemon() {
     local name=$1 conf=$2
     lib_bg "$name" "${DAEMON:-$STUNNEL}" "$conf"
