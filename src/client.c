@@ -12,6 +12,7 @@
 #include "common.h"
 #include "client.h"
 #include "exec.h"
+#include "libwrap.h"
 #include "log.h"
 #include "network.h"
 #include "sockopt.h"
@@ -75,8 +76,9 @@ nonblocking(int fd)
 		fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
-static void
-log_accepted(struct client *c)
+/* who is on the other end; then access control; then the accept line */
+static int
+accept_peer(struct client *c)
 {
 	c->peer.len = sizeof(c->peer.sa);
 	if (getpeername(c->local_rfd, (struct sockaddr *)&c->peer.sa,
@@ -84,14 +86,19 @@ log_accepted(struct client *c)
 		c->peer.len = 0;
 		log_msg(LOG_NOTICE, "Service [%s] accepted connection",
 		    service_name(c));
-		return;
+		return 0;
 	}
 	addr_text(&c->peer, c->peer_text, sizeof(c->peer_text));
 	if (c->peer.sa.ss_family != AF_UNIX &&
 	    sockopt_apply(c->local_rfd, SOCK_LOCAL, &c->svc->socket_opts) < 0)
 		log_msg(LOG_WARNING, "Failed to set local socket options");
+	if (libwrap_check(c) < 0) {
+		client_error(c, CERR_RESET);
+		return -1;
+	}
 	log_msg(LOG_NOTICE, "Service [%s] accepted connection from %s",
 	    service_name(c), c->peer_text);
+	return 0;
 }
 
 static int
@@ -226,10 +233,9 @@ client_main(const struct client_start *start)
 	log_msg(LOG_DEBUG, "Service [%s] started", service_name(&c));
 	if (c.exec_local && start_local_program(&c) < 0)
 		return;
-	log_accepted(&c);
 	nonblocking(c.local_rfd);
 	nonblocking(c.local_wfd);
-	if (serve(&c) == 0 && transfer(&c) < 0)
+	if (accept_peer(&c) == 0 && serve(&c) == 0 && transfer(&c) < 0)
 		client_error(&c, CERR_RESET);
 	client_finish(&c);
 }

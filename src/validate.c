@@ -266,6 +266,41 @@ resolve_addresses(const struct global *g, struct service *svc)
 }
 
 /*
+ * Options that load and validate but whose behaviour is still being
+ * written: say so loudly rather than let them pass silently.
+ */
+static void
+warn_unimplemented(const struct global *g, const struct service *svc)
+{
+	const char *what[8];
+	size_t n = 0, i;
+	char msg[160];
+
+	if (svc->protocol > PROTO_NONE)
+		what[n++] = "protocol";
+	if (svc->ocsp_url != NULL || svc->ocsp_aia)
+		what[n++] = "OCSP";
+	if (svc->ident != NULL)
+		what[n++] = "ident";
+	if (svc->sessiond != NULL)
+		what[n++] = "sessiond";
+	if (svc->redirect.n > 0)
+		what[n++] = "redirect";
+	if (svc->transparent != 0)
+		what[n++] = "transparent";
+	if (!svc->client && svc->sni.n > 0)
+		what[n++] = "sni";
+	for (i = 0; i < n; i++) {
+		snprintf(msg, sizeof(msg), "\"%s\" is not implemented yet in "
+		    "this version and has no effect", what[i]);
+		if (g->inetd)
+			log_msg(LOG_ERR, "Inetd mode: %s", msg);
+		else
+			log_msg(LOG_ERR, "Service [%s]: %s", svc->name, msg);
+	}
+}
+
+/*
  * The checks of a finished section (or of the inetd-mode defaults), in
  * the order stunnel makes them, so that a section with several problems
  * is reported by the same first error; then addresses and TLS context.
@@ -290,6 +325,7 @@ check_section(const struct global *g, struct service *svc, int endpoints)
 		service_error(g, svc, why);
 		return -1;
 	}
+	warn_unimplemented(g, svc);
 	if (resolve_addresses(g, svc) < 0)
 		return -1;
 	if (ctx_init(svc) < 0) {

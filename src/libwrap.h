@@ -1,0 +1,9 @@
+/* libwrap.h: TCP Wrappers access control. */
+#ifndef STUNNEL_LIBWRAP_H
+#define STUNNEL_LIBWRAP_H
+
+#include "client.h"
+
+int	 libwrap_check(struct client *);
+
+#endif

@@ -1,0 +1,272 @@
+#!/bin/bash
+# exec: "exec = /bin/cat" behind server mode gives a TLS client its bytes
+# back; a script run with execArgs sees REMOTE_HOST, REMOTE_PORT,
+# SSL_CLIENT_DN and SSL_CLIENT_I_DN (only with a client certificate), the
+# global setEnv, and its arguments; "pty = yes" gives it a terminal and
+# its absence does not; the book chapter's set-up (an echo script behind
+# exec, reached through a client-mode instance with socat); an exec+connect
+# section (no accept, "retry = no") whose output reaches a TLS echo server.
+# Checks "Local mode child started (PID=N)" and, after the closing line,
+# "Child process N finished with code 0".
+. "$(dirname "$0")/lib.sh"
+lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
+command -v openssl >/dev/null 2>&1 || { echo "SKIP: openssl not installed"; exit $SKIP; }
+lib_mktemp
+lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+certs=$TEST_TMP/certs
+T=$TEST_TMP
+
+# a client certificate signed by the test CA
+(cd "$certs" && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+    -keyout client.key -out client.crt -days 30 -subj "/C=PL/O=Test/CN=client" \
+    -CA ca.pem -CAkey ca.key -addext "basicConstraints=CA:FALSE" &&
+    cat client.key client.crt > client.pem) >/dev/null 2>&1 ||
+    { echo "FAIL: client certificate"; exit 1; }
+
+# tlsget.py PORT [CERT]: TLS client (no server verification) that prints
+# "LOCAL_PORT=N", then everything it receives until EOF (CRs removed)
+cat >"$T/tlsget.py" <<'EOF'
+import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+if len(sys.argv) > 2:
+    ctx.load_cert_chain(sys.argv[2])
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
+print("LOCAL_PORT=%d" % s.getsockname()[1], flush=True)
+s = ctx.wrap_socket(s, server_hostname="localhost")
+data = b""
+while True:
+    try:
+        chunk = s.recv(65536)
+    except (OSError, ssl.SSLError):
+        break
+    if not chunk:
+        break
+    data += chunk
+sys.stdout.write(data.decode("utf-8", "replace").replace("\r", ""))
+EOF
+
+# the programs
+cat >"$T/env.sh" <<'EOF'
+echo "ARGS=$*"
+echo "REMOTE_HOST=${REMOTE_HOST-unset}"
+echo "REMOTE_PORT=${REMOTE_PORT-unset}"
+echo "SSL_CLIENT_DN=${SSL_CLIENT_DN-unset}"
+echo "SSL_CLIENT_I_DN=${SSL_CLIENT_I_DN-unset}"
+echo "FOO=${FOO-unset}"
+EOF
+cat >"$T/tty.sh" <<'EOF'
+echo "TTY=$(tty)"
+if test -t 0; then echo "STDIN_TTY=yes"; else echo "STDIN_TTY=no"; fi
+if test -t 1; then echo "STDOUT_TTY=yes"; else echo "STDOUT_TTY=no"; fi
+EOF
+cat >"$T/echoit" <<'EOF'
+#!/bin/sh
+# the book's simple echo server
+while read -r line; do
+    echo "$line"
+done
+EOF
+chmod +x "$T/echoit"
+cat >"$T/hello.sh" <<EOF
+echo "hello from exec+connect"
+read -r line
+printf '%s\n' "\$line" > "$T/hello.got"
+EOF
+
+lib_peer techo echo --tls "$certs/server.pem" || exit 1
+techo_port=$PEER_PORT
+
+cat >"$T/s.conf" <<EOF
+foreground = yes
+syslog = no
+debug = debug
+setEnv = FOO=bar
+cert = $certs/server.pem
+[cat]
+accept = 127.0.0.1:0
+exec = /bin/cat
+[env]
+accept = 127.0.0.1:0
+exec = /bin/sh
+execArgs = sh $T/env.sh one two
+verifyChain = yes
+CAfile = $certs/ca.pem
+[env-nocert]
+accept = 127.0.0.1:0
+exec = /bin/sh
+execArgs = sh $T/env.sh
+[pty]
+accept = 127.0.0.1:0
+exec = /bin/sh
+execArgs = sh $T/tty.sh
+pty = yes
+[nopty]
+accept = 127.0.0.1:0
+exec = /bin/sh
+execArgs = sh $T/tty.sh
+EOF
+lib_daemon s "$T/s.conf" || exit 1
+log=$T/s.out
+for svc in cat env env-nocert pty nopty; do
+    p=$(lib_port s $svc)
+    [ -n "$p" ] || { bad "no bound port for [$svc] in the log"; exit 1; }
+    eval "port_${svc//-/_}=\$p"
+done
+
+# conn_id LOGFILE SERVICE: the id of the last connection SERVICE accepted
+conn_id() {
+    sed -n "s/.*LOG5\[\([^]]*\)\]: Service \[$2\] accepted connection.*/\1/p" "$1" | tail -n 1
+}
+
+# check_child LOGFILE SERVICE WHAT: the last connection of SERVICE started
+# a program (Local mode child started (PID=N)), closed, and then logged
+# "Child process N finished with code 0"
+check_child() {
+    local f=$1 svc=$2 what=$3 id pid i closed done_
+    id=$(conn_id "$f" "$svc")
+    [ -n "$id" ] || { bad "$what: no 'Service [$svc] accepted connection' line"; return; }
+    pid=$(sed -n "s/.*LOG6\[$id\]: Local mode child started (PID=\([0-9]*\))\$/\1/p" "$f" | head -n 1)
+    [ -n "$pid" ] || { bad "$what: no 'Local mode child started (PID=N)' line"; return; }
+    for ((i = 0; i < 200; i++)); do
+        grep -q "Child process $pid finished with code" "$f" && break
+        sleep 0.05
+    done
+    closed=$(grep -n "LOG5\[$id\]: Connection closed: " "$f" | head -n 1 | cut -d: -f1)
+    done_=$(grep -n "LOG6\[[^]]*\]: Child process $pid finished with code 0\$" "$f" | head -n 1 | cut -d: -f1)
+    [ -n "$closed" ] || bad "$what: no 'Connection closed' line"
+    [ -n "$done_" ] || { bad "$what: no 'Child process $pid finished with code 0' line"; return; }
+    [ -z "$closed" ] || [ "$done_" -gt "$closed" ] ||
+        bad "$what: 'Child process $pid finished' logged before the closing line"
+}
+
+# 1. exec = /bin/cat: 16 MiB back through TLS
+n=$((16 << 20))
+read -r _ sent _ received count < <($PEERS client "$port_cat" $n --tls --ca "$certs/ca.pem" \
+    --timeout 30 --expect-bytes $n)
+[ "$count" = $n ] || bad "exec cat: received ${count:-no} bytes of $n"
+[ -n "$sent" ] && [ "$sent" = "$received" ] || bad "exec cat: checksums differ"
+check_child "$log" cat "exec cat"
+id=$(conn_id "$log" cat)
+grep -Eq "LOG5\[$id\]: Connection closed: $n byte\(s\) sent to TLS, $n byte\(s\) sent to socket\$" "$log" ||
+    bad "exec cat: no 'Connection closed: $n byte(s) sent to TLS, $n byte(s) sent to socket'"
+
+# 2. the environment and execArgs, with a client certificate
+out=$(timeout 20 python3 "$T/tlsget.py" "$port_env" "$certs/client.pem")
+lport=$(sed -n 's/^LOCAL_PORT=//p' <<<"$out")
+want() {  # NAME=VALUE WHAT
+    grep -qxF -- "$1" <<<"$out" || bad "$2: expected '$1', got '$(grep "^${1%%=*}=" <<<"$out")'"
+}
+want "ARGS=one two" "execArgs"
+want "REMOTE_HOST=127.0.0.1" "exec environment"
+want "REMOTE_PORT=$lport" "exec environment"
+want "SSL_CLIENT_DN=C=PL, O=Test, CN=client" "exec environment (client certificate)"
+want "SSL_CLIENT_I_DN=CN=Test CA" "exec environment (client certificate)"
+want "FOO=bar" "global setEnv"
+check_child "$log" env "exec env"
+
+# ... and without one: no SSL_CLIENT_* variables
+out=$(timeout 20 python3 "$T/tlsget.py" "$port_env_nocert")
+lport=$(sed -n 's/^LOCAL_PORT=//p' <<<"$out")
+want "ARGS=" "execArgs = sh FILE"
+want "REMOTE_PORT=$lport" "exec environment"
+want "SSL_CLIENT_DN=unset" "exec environment (no client certificate)"
+want "SSL_CLIENT_I_DN=unset" "exec environment (no client certificate)"
+
+# 3. pty = yes: a terminal; without it: none
+out=$(timeout 20 python3 "$T/tlsget.py" "$port_pty")
+grep -Eqx 'TTY=/dev/pts/[0-9]+' <<<"$out" || bad "pty = yes: tty says '$(grep '^TTY=' <<<"$out")'"
+want "STDIN_TTY=yes" "pty = yes"
+want "STDOUT_TTY=yes" "pty = yes"
+check_child "$log" pty "pty = yes"
+out=$(timeout 20 python3 "$T/tlsget.py" "$port_nopty")
+grep -Eq '^TTY=/dev/' <<<"$out" && bad "no pty: the program has a terminal: $(grep '^TTY=' <<<"$out")"
+want "STDIN_TTY=no" "no pty"
+want "STDOUT_TTY=no" "no pty"
+
+# 4. the book (chapter 6.6): echoit behind exec on one instance, a
+# client-mode instance with [echo-r], [echo-l] and [sslecho] sections
+if command -v socat >/dev/null 2>&1; then
+    cat >"$T/book-server.conf" <<EOF
+foreground = yes
+syslog = no
+debug = info
+cert = $certs/server.pem
+options = DONT_INSERT_EMPTY_FRAGMENTS
+[echo]
+accept = 127.0.0.1:0
+exec = $T/echoit
+execArgs = echoit
+EOF
+    lib_daemon bs "$T/book-server.conf" || exit 1
+    bs_port=$(lib_port bs echo)
+    cat >"$T/book-client.conf" <<EOF
+foreground = yes
+syslog = no
+debug = info
+verify = 2
+CAfile = $certs/ca.pem
+client = yes
+[echo-r]
+accept = 127.0.0.1:0
+connect = localhost:$bs_port
+[echo-l]
+accept = 127.0.0.1:0
+connect = 127.0.0.1:$bs_port
+[sslecho]
+accept = 127.0.0.1:0
+connect = 127.0.0.1:$techo_port
+EOF
+    lib_daemon bc "$T/book-client.conf" || exit 1
+    for svc in echo-r echo-l; do
+        p=$(lib_port bc $svc)
+        out=$(printf 'Hello echoit on linux!\nbye\n' | timeout 20 socat -t 10 - "TCP:127.0.0.1:$p" 2>&1)
+        [ "$out" = "$(printf 'Hello echoit on linux!\nbye')" ] || bad "book [$svc]: got '$out'"
+        check_child "$T/bs.out" echo "book [$svc] server"
+    done
+    p=$(lib_port bc sslecho)
+    out=$(printf 'Hello from bsd\n' | timeout 20 socat -t 10 - "TCP:127.0.0.1:$p" 2>&1)
+    [ "$out" = "Hello from bsd" ] || bad "book [sslecho]: got '$out'"
+else
+    echo "NOTE: socat not installed: the book's netcat session skipped"
+fi
+
+# 5. exec+connect: no accept; the program's output goes to the TLS echo
+# server, comes back on its standard input, and the program saves it
+cat >"$T/x.conf" <<EOF
+foreground = yes
+syslog = no
+debug = info
+[xc]
+client = yes
+exec = /bin/sh
+execArgs = sh $T/hello.sh
+connect = 127.0.0.1:$techo_port
+retry = no
+[dummy]
+accept = 127.0.0.1:0
+connect = 127.0.0.1:9
+EOF
+lib_daemon x "$T/x.conf" || exit 1
+lib_wait_for "$T/x.out" 'Connection (closed|reset)' 10 || bad "exec+connect: no closing line"
+for ((i = 0; i < 100; i++)); do [ -s "$T/hello.got" ] && break; sleep 0.05; done
+[ "$(cat "$T/hello.got" 2>/dev/null)" = "hello from exec+connect" ] ||
+    bad "exec+connect: the program's output did not reach the server and back: '$(cat "$T/hello.got" 2>/dev/null)'"
+grep -Eq 'LOG6\[[^]]*\]: Local mode child started \(PID=[0-9]+\)$' "$T/x.out" ||
+    bad "exec+connect: no 'Local mode child started' line"
+grep -Eq 'LOG6\[[^]]*\]: TLS connected: new session negotiated$' "$T/x.out" ||
+    bad "exec+connect: no 'TLS connected: new session negotiated' line"
+grep -Eq 'LOG5\[[^]]*\]: Connection closed: 24 byte\(s\) sent to TLS, 24 byte\(s\) sent to socket$' "$T/x.out" ||
+    bad "exec+connect: no 'Connection closed: 24 byte(s) sent to TLS, 24 byte(s) sent to socket'"
+
+if [ $fail != 0 ]; then
+    for i in s bs bc x; do
+        [ -f "$T/$i.out" ] || continue
+        echo "--- $i log (no debug lines):"
+        grep -v 'LOG7' "$T/$i.out" | grep -v '\[ui\]: \(Initializing\|Loading\|Certificate\|Private\|OpenSSL\|Session\|DH\|Insecure\|Configured\)' | tail -n 60
+    done
+fi
+exit $fail
