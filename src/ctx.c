@@ -292,6 +292,46 @@ warn_weak(const struct service *svc)
 	}
 }
 
+/*
+ * One handshake in memory with the new context, in the parent: OpenSSL 3
+ * fetches and caches its algorithms on first use, and doing that once
+ * here means every forked child inherits the caches instead of building
+ * (and dirtying) them for each connection.
+ */
+static void
+warm_up(SSL_CTX *server_ctx)
+{
+	SSL_CTX *client_ctx = SSL_CTX_new(TLS_client_method());
+	SSL *server = NULL, *client = NULL;
+	BIO *sbio = NULL, *cbio = NULL;
+	int i, done_s = 0, done_c = 0;
+
+	if (client_ctx == NULL || !BIO_new_bio_pair(&sbio, 0, &cbio, 0))
+		goto out;
+	server = SSL_new(server_ctx);
+	client = SSL_new(client_ctx);
+	if (server == NULL || client == NULL)
+		goto out;
+	SSL_set_bio(server, sbio, sbio);
+	SSL_set_bio(client, cbio, cbio);
+	sbio = cbio = NULL;
+	SSL_set_accept_state(server);
+	SSL_set_connect_state(client);
+	for (i = 0; i < 16 && !(done_s && done_c); i++) {
+		done_c = SSL_do_handshake(client) == 1;
+		done_s = SSL_do_handshake(server) == 1;
+	}
+	if (done_s && SSL_get_session(server) != NULL)
+		SSL_CTX_remove_session(server_ctx, SSL_get_session(server));
+out:
+	SSL_free(server);
+	SSL_free(client);
+	BIO_free(sbio);
+	BIO_free(cbio);
+	SSL_CTX_free(client_ctx);
+	ERR_clear_error();
+}
+
 int
 ctx_init(struct service *svc)
 {
@@ -317,5 +357,7 @@ ctx_init(struct service *svc)
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"stunnel",
 	    7);
 	warn_weak(svc);
+	if (!svc->client && svc->cert != NULL)
+		warm_up(ctx);
 	return 0;
 }

@@ -17,6 +17,7 @@
 #include "tls.h"
 
 #include <openssl/err.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -447,6 +448,12 @@ transfer(struct client *c)
 	p.sock_rd = p.sock_wr = p.tls_rd = p.tls_wr = 1;
 	p.to_tls.data = xmalloc(PUMP_BUFSIZE);
 	p.to_sock.data = xmalloc(PUMP_BUFSIZE);
+	/*
+	 * The handshake dirtied heap pages shared with the parent and freed
+	 * most of what it wrote: give those pages back, so an idle
+	 * connection costs only what it still holds.
+	 */
+	malloc_trim(0);
 	while (!finished(&p)) {
 		if (wait_events(&p, fds, &n) < 0)
 			break;

@@ -135,10 +135,13 @@ verify_callback(int preverify, X509_STORE_CTX *store)
 	    SSL_get_ex_data_X509_STORE_CTX_idx());
 	struct client *c = SSL_get_app_data(ssl);
 	int depth = X509_STORE_CTX_get_error_depth(store);
-	char *dn = tls_dn(X509_get_subject_name(
-	    X509_STORE_CTX_get_current_cert(store)));
+	char *dn;
 	int ok;
 
+	if (c == NULL)		/* ctx.c's warm-up handshake */
+		return preverify;
+	dn = tls_dn(X509_get_subject_name(X509_STORE_CTX_get_current_cert(
+	    store)));
 	log_msg(LOG_DEBUG, "Verification started at depth=%d: %s", depth, dn);
 	ok = check_cert(c->svc, preverify, store, depth, dn);
 	if (ok)

@@ -1,0 +1,302 @@
+#!/usr/bin/env python3
+"""Benchmarks: this daemon against the reference stunnel4, same run.
+
+Each round runs every measurement on both daemons, alternating which
+goes first, with the daemon pinned to CPU 0 and its load generators and
+backends on CPU 1. The report gives, per figure, the median of each
+daemon and the ratio ours/stunnel4 with its spread (min-max of the
+per-round ratios). Nothing here is a pass/fail test: machines are noisy.
+
+  bench.py [--rounds N] [--bytes N] [--conns N] [--idle N] [--only NAME]
+
+Figures (see ../../../shared/reference/PERFORMANCE.md for the anchors):
+  bulk-server   MB/s and daemon CPU s/GiB, TLS client -> daemon -> sink
+  bulk-client   the same through client mode, plain client -> daemon -> TLS sink
+  handshakes    full TLS 1.3 handshakes with a tiny request: conn/s, CPU us/conn
+  rtt           64-byte echo round trips: p50 and p99 in us
+  idle-memory   private memory + page tables per idle connection, KiB
+"""
+import argparse
+import os
+import signal
+import socket
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.abspath(os.path.join(HERE, "..", ".."))
+CLK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def pin(cpu):
+    def f():
+        try:
+            os.sched_setaffinity(0, {cpu})
+        except OSError:
+            pass
+    return f
+
+
+def cpu_seconds(pid):
+    """utime+stime of PID and its reaped children."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / CLK
+
+
+def descendants(pid):
+    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True,
+                         text=True).stdout.split()
+    kids = {}
+    for p, pp in zip(out[0::2], out[1::2]):
+        kids.setdefault(int(pp), []).append(int(p))
+    todo, found = [pid], []
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo.extend(kids.get(p, []))
+    return found
+
+
+def private_kib(pid):
+    """private memory (anonymous and file) plus page tables, KiB."""
+    total = 0
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                    total += int(line.split()[1])
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmPTE:"):
+                    total += int(line.split()[1])
+    except FileNotFoundError:
+        pass
+    return total
+
+
+class Daemon:
+    def __init__(self, name, binary, tmp, cert):
+        self.name, self.binary, self.tmp, self.cert = name, binary, tmp, cert
+
+    def start(self, sections):
+        conf = os.path.join(self.tmp, self.name + ".conf")
+        with open(conf, "w") as f:
+            f.write("foreground = yes\nsyslog = no\ndebug = notice\n")
+            f.write("output = %s\n" % os.path.join(self.tmp, self.name + ".log"))
+            f.write(sections)
+        self.proc = subprocess.Popen([self.binary, conf], stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL, preexec_fn=pin(0))
+        time.sleep(0.5)
+        if self.proc.poll() is not None:
+            raise SystemExit("%s did not start; see %s" % (self.name, conf))
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def section(name, accept, connect, cert, client=False):
+    s = "[%s]\naccept = 127.0.0.1:%d\nconnect = 127.0.0.1:%d\n" % (name, accept, connect)
+    return s + ("client = yes\n" if client else "cert = %s\n" % cert)
+
+
+def spawn(cmd, **kw):
+    return subprocess.Popen(cmd, preexec_fn=pin(1), stdin=kw.pop("stdin", subprocess.DEVNULL),
+                            stdout=kw.pop("stdout", subprocess.DEVNULL),
+                            stderr=subprocess.DEVNULL, **kw)
+
+
+def bulk(d, nbytes, client_mode):
+    """MB/s and CPU s/GiB moving NBYTES one way through one connection."""
+    sink_port, acc = free_port(), free_port()
+    if client_mode:
+        sink = spawn(["socat", "-b", "131072", "-u",
+                      "OPENSSL-LISTEN:%d,bind=127.0.0.1,reuseaddr,cert=%s,verify=0" %
+                      (sink_port, d.cert), "OPEN:/dev/null"])
+        target = "TCP:127.0.0.1:%d" % acc
+    else:
+        sink = spawn(["socat", "-b", "131072", "-u",
+                      "TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr" % sink_port, "OPEN:/dev/null"])
+        target = "OPENSSL:127.0.0.1:%d,verify=0" % acc
+    time.sleep(0.3)
+    d.start(section("bulk", acc, sink_port, d.cert, client_mode))
+    cpu0 = cpu_seconds(d.proc.pid)
+    t0 = time.monotonic()
+    src = spawn(["sh", "-c", "head -c %d /dev/zero | socat -b 131072 -u - %s" % (nbytes, target)])
+    src.wait()
+    sink.wait(60)
+    elapsed = time.monotonic() - t0
+    time.sleep(0.3)
+    cpu = cpu_seconds(d.proc.pid) - cpu0
+    d.stop()
+    return {"MB/s": nbytes / elapsed / 1e6, "CPU s/GiB": cpu / (nbytes / 2**30)}
+
+
+def handshake_worker(port, deadline, counts, idx):
+    os.sched_setaffinity(0, {1})
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    n = 0
+    while time.monotonic() < deadline:
+        with socket.create_connection(("127.0.0.1", port)) as raw:
+            with ctx.wrap_socket(raw) as s:
+                s.sendall(b"x")
+                s.recv(1)
+        n += 1
+    counts[idx] = n
+
+
+def handshakes(d, seconds, workers):
+    echo_port, acc = free_port(), free_port()
+    echo = spawn([sys.executable, os.path.join(TOP, "tests/integration/peers.py"), "echo",
+                  "--port-file", os.path.join(d.tmp, "hs.port")])
+    while not os.path.exists(os.path.join(d.tmp, "hs.port")):
+        time.sleep(0.05)
+    echo_port = int(open(os.path.join(d.tmp, "hs.port")).read())
+    os.unlink(os.path.join(d.tmp, "hs.port"))
+    d.start(section("hs", acc, echo_port, d.cert))
+    cpu0 = cpu_seconds(d.proc.pid)
+    deadline = time.monotonic() + seconds
+    counts = [0] * workers
+    threads = [threading.Thread(target=handshake_worker, args=(acc, deadline, counts, i))
+               for i in range(workers)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - t0
+    time.sleep(0.5)
+    cpu = cpu_seconds(d.proc.pid) - cpu0
+    d.stop()
+    echo.terminate()
+    echo.wait()
+    total = sum(counts)
+    return {"conn/s": total / elapsed, "CPU us/conn": cpu / total * 1e6}
+
+
+def rtt(d, count):
+    portfile = os.path.join(d.tmp, "rtt.port")
+    echo = spawn([sys.executable, os.path.join(TOP, "tests/integration/peers.py"), "echo",
+                  "--port-file", portfile])
+    while not os.path.exists(portfile):
+        time.sleep(0.05)
+    echo_port = int(open(portfile).read())
+    os.unlink(portfile)
+    acc = free_port()
+    d.start(section("rtt", acc, echo_port, d.cert))
+    out = subprocess.run([sys.executable, os.path.join(TOP, "tests/integration/peers.py"),
+                          "roundtrip", str(acc), str(count), "--tls"],
+                         capture_output=True, text=True, preexec_fn=pin(1)).stdout.split()
+    d.stop()
+    echo.terminate()
+    echo.wait()
+    return {"p50 us": float(out[1]), "p99 us": float(out[2])}
+
+
+def idle_memory(d, nconn):
+    portfile = os.path.join(d.tmp, "idle.port")
+    echo = spawn([sys.executable, os.path.join(TOP, "tests/integration/peers.py"), "echo",
+                  "--port-file", portfile])
+    while not os.path.exists(portfile):
+        time.sleep(0.05)
+    echo_port = int(open(portfile).read())
+    os.unlink(portfile)
+    acc = free_port()
+    d.start(section("idle", acc, echo_port, d.cert))
+    time.sleep(0.5)
+    base = sum(private_kib(p) for p in descendants(d.proc.pid))
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    conns = []
+    for _ in range(nconn):
+        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", acc)))
+        s.sendall(b"hello")
+        s.recv(5)
+        conns.append(s)
+    time.sleep(1)
+    loaded = sum(private_kib(p) for p in descendants(d.proc.pid))
+    for s in conns:
+        s.close()
+    d.stop()
+    echo.terminate()
+    echo.wait()
+    return {"KiB/conn": (loaded - base) / nconn}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--bytes", type=int, default=1 << 30)
+    ap.add_argument("--seconds", type=float, default=5)
+    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--rtt-count", type=int, default=5000)
+    ap.add_argument("--idle", type=int, default=100)
+    ap.add_argument("--only")
+    ap.add_argument("--ours", default=os.path.join(TOP, "src", "stunnel"))
+    ap.add_argument("--reference", default="/usr/bin/stunnel4")
+    args = ap.parse_args()
+    for tool in ("socat", args.reference, args.ours):
+        if subprocess.run(["sh", "-c", "command -v %s" % tool],
+                          capture_output=True).returncode != 0:
+            raise SystemExit("bench: %s not found" % tool)
+    tmp = tempfile.mkdtemp(prefix="stunnel-bench.")
+    cert = os.path.join(tmp, "cert.pem")
+    subprocess.run([os.path.join(TOP, "tools", "makecert.sh"), cert, "localhost"],
+                   check=True, capture_output=True)
+    daemons = [Daemon("ours", args.ours, tmp, cert), Daemon("stunnel4", args.reference, tmp, cert)]
+    figures = {
+        "bulk-server": lambda d: bulk(d, args.bytes, False),
+        "bulk-client": lambda d: bulk(d, args.bytes, True),
+        "handshakes": lambda d: handshakes(d, args.seconds, args.workers),
+        "rtt": lambda d: rtt(d, args.rtt_count),
+        "idle-memory": lambda d: idle_memory(d, args.idle),
+    }
+    results = {}
+    for rnd in range(args.rounds):
+        order = daemons if rnd % 2 == 0 else daemons[::-1]
+        for name, fn in figures.items():
+            if args.only and name != args.only:
+                continue
+            for d in order:
+                r = fn(d)
+                for k, v in r.items():
+                    results.setdefault((name, k), {}).setdefault(d.name, []).append(v)
+                print("round %d %-12s %-9s %s" % (rnd + 1, name, d.name,
+                      "  ".join("%s %.1f" % kv for kv in r.items())), flush=True)
+    print("\n%-12s %-12s %12s %12s %8s %16s" % ("figure", "unit", "ours", "stunnel4",
+                                                 "ratio", "spread"))
+    for (name, unit), per in results.items():
+        ours, ref = per["ours"], per["stunnel4"]
+        ratios = [a / b for a, b in zip(ours, ref) if b]
+        print("%-12s %-12s %12.1f %12.1f %8.2f %16s" % (
+            name, unit, statistics.median(ours), statistics.median(ref),
+            statistics.median(ours) / statistics.median(ref),
+            "[%.2f-%.2f]" % (min(ratios), max(ratios)) if ratios else "-"))
+    subprocess.run(["rm", "-rf", tmp])
+
+
+if __name__ == "__main__":
+    main()
