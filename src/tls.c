@@ -12,6 +12,7 @@
 #include "log.h"
 #include "network.h"
 #include "sslerr.h"
+#include "verify.h"
 
 #include <arpa/inet.h>
 #include <openssl/err.h>
@@ -90,6 +91,7 @@ set_up(struct client *c)
 		sslerr_log("SSL_set_fd");
 		return -1;
 	}
+	verify_log_mode(c->svc);
 	if (!c->svc->client) {
 		SSL_set_accept_state(c->ssl);
 		return 0;

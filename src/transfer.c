@@ -92,6 +92,10 @@ plain_read(struct pump *p)
 		if (n == 0) {
 			log_msg(LOG_INFO, "Read socket closed (readsocket)");
 			p->sock_rd = 0;
+		} else if (errno == EIO) {
+			/* a pty whose program closed it: the end of its output */
+			log_msg(LOG_INFO, "Read socket closed (read hangup)");
+			p->sock_rd = 0;
 		} else if (errno != EAGAIN && errno != EINTR) {
 			log_errno("transfer: readsocket");
 			p->sock_rd = 0;
@@ -255,12 +259,14 @@ tls_shutdown(struct pump *p)
 {
 	int rc, rd = 0, wr = 0;
 
+	if (p->shutdown_wants == 0)
+		log_msg(LOG_DEBUG, "Sending close_notify alert");
 	ERR_clear_error();
 	errno = 0;
 	rc = SSL_shutdown(p->c->ssl);
 	p->shutdown_wants = 0;
 	if (rc >= 0) {
-		log_msg(LOG_DEBUG, "SSL_shutdown successfully sent close_notify "
+		log_msg(LOG_INFO, "SSL_shutdown successfully sent close_notify "
 		    "alert");
 		p->tls_wr = 0;
 		return;

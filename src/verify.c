@@ -166,7 +166,15 @@ verify_set_mode(const struct service *svc, SSL_CTX *ctx)
 		mode = SSL_VERIFY_NONE;
 	SSL_CTX_set_verify(ctx, mode, mode == SSL_VERIFY_NONE ? NULL :
 	    verify_callback);
+}
+
+/* the per-connection lines stunnel writes before a handshake */
+void
+verify_log_mode(const struct service *svc)
+{
 	if (!svc->client)
 		log_msg(LOG_INFO, "Peer certificate %srequired",
 		    cert_required(svc) ? "" : "not ");
+	if (!verify_chain_wanted(svc) && !verify_peer_wanted(svc))
+		log_msg(LOG_INFO, "CERT: Certificate verification disabled");
 }

@@ -8,5 +8,6 @@
 int	 verify_chain_wanted(const struct service *);
 int	 verify_peer_wanted(const struct service *);
 void	 verify_set_mode(const struct service *, SSL_CTX *);
+void	 verify_log_mode(const struct service *);
 
 #endif

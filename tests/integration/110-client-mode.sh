@@ -101,6 +101,7 @@ lib_bg srev openssl s_server -accept 127.0.0.1:0 -cert "$certs/cert.pem" \
     -key "$certs/key.pem" -rev -naccept 1
 lib_wait_for "$TEST_TMP/srev.out" '^ACCEPT ' 10 || { bad "s_server did not start"; cat "$TEST_TMP/srev.out"; exit 1; }
 rev_port=$(sed -n 's/^ACCEPT .*:\([0-9]*\)$/\1/p' "$TEST_TMP/srev.out" | head -n 1)
+[ -n "$rev_port" ] || { bad "no port in s_server's ACCEPT line"; cat "$TEST_TMP/srev.out"; exit 1; }
 # (b) Python TLS echo server
 lib_peer techo echo --tls "$certs/server.pem" || exit 1
 echo_port=$PEER_PORT
@@ -134,14 +135,14 @@ checkHost = localhost
 EOF
 lib_daemon d "$TEST_TMP/c.conf" || exit 1
 log="$TEST_TMP/d.out"
+declare -A port
 for s in rev echo badhost badca; do
-    p=$(lib_port d $s)
-    [ -n "$p" ] || { bad "no bound port for [$s] in the log"; exit 1; }
-    eval "port_$s=$p"
+    port[$s]=$(lib_port d $s)
+    [ -n "${port[$s]}" ] || { bad "no bound port for [$s] in the log"; exit 1; }
 done
 
 # (a) 64 MiB of lines to s_server -rev, every line back reversed
-read -r _ sent _ expected _ received count < <(python3 "$TEST_TMP/revclient.py" "$port_rev" $size)
+read -r _ sent _ expected _ received count < <(python3 "$TEST_TMP/revclient.py" "${port[rev]}" $size)
 [ "$count" = $size ] || bad "s_server -rev: received ${count:-no} bytes of $size"
 [ -n "$sent" ] && [ "$expected" = "$received" ] || bad "s_server -rev: lines did not come back reversed"
 wait_closed rev || bad "[rev] no closing line"
@@ -155,7 +156,7 @@ has rev "LOG5\[[^]]*\]: Connection closed: $size byte\(s\) sent to TLS, $size by
     "Connection closed: $size byte(s) sent to TLS, $size byte(s) sent to socket"
 
 # (b) 64 MiB each way to the TLS echo server, server certificate verified
-read -r _ sent _ received count < <($PEERS client "$port_echo" $size --timeout 60 --expect-bytes $size)
+read -r _ sent _ received count < <($PEERS client "${port[echo]}" $size --timeout 60 --expect-bytes $size)
 [ "$count" = $size ] || bad "TLS echo: received ${count:-no} bytes of $size"
 [ -n "$sent" ] && [ "$sent" = "$received" ] || bad "TLS echo: checksums differ"
 wait_closed echo || bad "[echo] no closing line"
@@ -171,8 +172,7 @@ has echo "LOG5\[[^]]*\]: Connection closed: $size byte\(s\) sent to TLS, $size b
 
 # refused: the plain client gets nothing back; the log says why
 for s in badhost badca; do
-    eval "p=\$port_$s"
-    read -r _ _ _ _ count < <($PEERS client "$p" 1000 --half-close --timeout 10 2>/dev/null)
+    read -r _ _ _ _ count < <($PEERS client "${port[$s]}" 1000 --half-close --timeout 10 2>/dev/null)
     if [ -n "$count" ] && [ "$count" != 0 ]; then
         bad "[$s] the connection was not refused: $count bytes echoed (server certificate not verified: is checkHost/CAfile verification implemented?)"
     fi

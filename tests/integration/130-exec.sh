@@ -17,6 +17,12 @@ fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 certs=$TEST_TMP/certs
 T=$TEST_TMP
+# DAEMON=/usr/bin/stunnel4 runs this test on the reference (a thread
+# build: it has no setEnv, and its main thread logs "Child process N
+# finished" whenever the program ends, with its own id)
+setenv_line="setEnv = FOO=bar"
+fork_build=1
+if [ "${DAEMON:-}" = "$REFERENCE" ]; then setenv_line=; fork_build=0; fi
 
 # a client certificate signed by the test CA
 (cd "$certs" && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
@@ -84,7 +90,7 @@ cat >"$T/s.conf" <<EOF
 foreground = yes
 syslog = no
 debug = debug
-setEnv = FOO=bar
+$setenv_line
 cert = $certs/server.pem
 [cat]
 accept = 127.0.0.1:0
@@ -111,10 +117,10 @@ execArgs = sh $T/tty.sh
 EOF
 lib_daemon s "$T/s.conf" || exit 1
 log=$T/s.out
+declare -A port
 for svc in cat env env-nocert pty nopty; do
-    p=$(lib_port s $svc)
-    [ -n "$p" ] || { bad "no bound port for [$svc] in the log"; exit 1; }
-    eval "port_${svc//-/_}=\$p"
+    port[$svc]=$(lib_port s $svc)
+    [ -n "${port[$svc]}" ] || { bad "no bound port for [$svc] in the log"; exit 1; }
 done
 
 # conn_id LOGFILE SERVICE: the id of the last connection SERVICE accepted
@@ -123,7 +129,8 @@ conn_id() {
 }
 
 # check_child LOGFILE SERVICE WHAT: the last connection of SERVICE started
-# a program (Local mode child started (PID=N)), closed, and then logged
+# a program (Local mode child started (PID=N)), closed, and then (fork
+# build: with the connection's id, after the closing line) logged
 # "Child process N finished with code 0"
 check_child() {
     local f=$1 svc=$2 what=$3 id pid i closed done_
@@ -136,16 +143,20 @@ check_child() {
         sleep 0.05
     done
     closed=$(grep -n "LOG5\[$id\]: Connection closed: " "$f" | head -n 1 | cut -d: -f1)
-    done_=$(grep -n "LOG6\[[^]]*\]: Child process $pid finished with code 0\$" "$f" | head -n 1 | cut -d: -f1)
+    if [ $fork_build = 1 ]; then
+        done_=$(grep -n "LOG6\[$id\]: Child process $pid finished with code 0\$" "$f" | head -n 1 | cut -d: -f1)
+    else
+        done_=$(grep -n "LOG6\[[^]]*\]: Child process $pid finished with code 0\$" "$f" | head -n 1 | cut -d: -f1)
+    fi
     [ -n "$closed" ] || bad "$what: no 'Connection closed' line"
-    [ -n "$done_" ] || { bad "$what: no 'Child process $pid finished with code 0' line"; return; }
-    [ -z "$closed" ] || [ "$done_" -gt "$closed" ] ||
+    [ -n "$done_" ] || { bad "$what: no 'LOG6[$id]: Child process $pid finished with code 0' line"; return; }
+    [ -z "$closed" ] || [ $fork_build = 0 ] || [ "$done_" -gt "$closed" ] ||
         bad "$what: 'Child process $pid finished' logged before the closing line"
 }
 
 # 1. exec = /bin/cat: 16 MiB back through TLS
 n=$((16 << 20))
-read -r _ sent _ received count < <($PEERS client "$port_cat" $n --tls --ca "$certs/ca.pem" \
+read -r _ sent _ received count < <($PEERS client "${port[cat]}" $n --tls --ca "$certs/ca.pem" \
     --timeout 30 --expect-bytes $n)
 [ "$count" = $n ] || bad "exec cat: received ${count:-no} bytes of $n"
 [ -n "$sent" ] && [ "$sent" = "$received" ] || bad "exec cat: checksums differ"
@@ -155,7 +166,7 @@ grep -Eq "LOG5\[$id\]: Connection closed: $n byte\(s\) sent to TLS, $n byte\(s\)
     bad "exec cat: no 'Connection closed: $n byte(s) sent to TLS, $n byte(s) sent to socket'"
 
 # 2. the environment and execArgs, with a client certificate
-out=$(timeout 20 python3 "$T/tlsget.py" "$port_env" "$certs/client.pem")
+out=$(timeout 20 python3 "$T/tlsget.py" "${port[env]}" "$certs/client.pem")
 lport=$(sed -n 's/^LOCAL_PORT=//p' <<<"$out")
 want() {  # NAME=VALUE WHAT
     grep -qxF -- "$1" <<<"$out" || bad "$2: expected '$1', got '$(grep "^${1%%=*}=" <<<"$out")'"
@@ -165,11 +176,11 @@ want "REMOTE_HOST=127.0.0.1" "exec environment"
 want "REMOTE_PORT=$lport" "exec environment"
 want "SSL_CLIENT_DN=C=PL, O=Test, CN=client" "exec environment (client certificate)"
 want "SSL_CLIENT_I_DN=CN=Test CA" "exec environment (client certificate)"
-want "FOO=bar" "global setEnv"
+[ -z "$setenv_line" ] || want "FOO=bar" "global setEnv"
 check_child "$log" env "exec env"
 
 # ... and without one: no SSL_CLIENT_* variables
-out=$(timeout 20 python3 "$T/tlsget.py" "$port_env_nocert")
+out=$(timeout 20 python3 "$T/tlsget.py" "${port[env-nocert]}")
 lport=$(sed -n 's/^LOCAL_PORT=//p' <<<"$out")
 want "ARGS=" "execArgs = sh FILE"
 want "REMOTE_PORT=$lport" "exec environment"
@@ -177,12 +188,12 @@ want "SSL_CLIENT_DN=unset" "exec environment (no client certificate)"
 want "SSL_CLIENT_I_DN=unset" "exec environment (no client certificate)"
 
 # 3. pty = yes: a terminal; without it: none
-out=$(timeout 20 python3 "$T/tlsget.py" "$port_pty")
+out=$(timeout 20 python3 "$T/tlsget.py" "${port[pty]}")
 grep -Eqx 'TTY=/dev/pts/[0-9]+' <<<"$out" || bad "pty = yes: tty says '$(grep '^TTY=' <<<"$out")'"
 want "STDIN_TTY=yes" "pty = yes"
 want "STDOUT_TTY=yes" "pty = yes"
 check_child "$log" pty "pty = yes"
-out=$(timeout 20 python3 "$T/tlsget.py" "$port_nopty")
+out=$(timeout 20 python3 "$T/tlsget.py" "${port[nopty]}")
 grep -Eq '^TTY=/dev/' <<<"$out" && bad "no pty: the program has a terminal: $(grep '^TTY=' <<<"$out")"
 want "STDIN_TTY=no" "no pty"
 want "STDOUT_TTY=no" "no pty"
@@ -246,17 +257,13 @@ exec = /bin/sh
 execArgs = sh $T/hello.sh
 connect = 127.0.0.1:$techo_port
 retry = no
-[dummy]
-accept = 127.0.0.1:0
-connect = 127.0.0.1:9
 EOF
 lib_daemon x "$T/x.conf" || exit 1
 lib_wait_for "$T/x.out" 'Connection (closed|reset)' 10 || bad "exec+connect: no closing line"
 for ((i = 0; i < 100; i++)); do [ -s "$T/hello.got" ] && break; sleep 0.05; done
 [ "$(cat "$T/hello.got" 2>/dev/null)" = "hello from exec+connect" ] ||
     bad "exec+connect: the program's output did not reach the server and back: '$(cat "$T/hello.got" 2>/dev/null)'"
-grep -Eq 'LOG6\[[^]]*\]: Local mode child started \(PID=[0-9]+\)$' "$T/x.out" ||
-    bad "exec+connect: no 'Local mode child started' line"
+check_child "$T/x.out" xc "exec+connect"
 grep -Eq 'LOG6\[[^]]*\]: TLS connected: new session negotiated$' "$T/x.out" ||
     bad "exec+connect: no 'TLS connected: new session negotiated' line"
 grep -Eq 'LOG5\[[^]]*\]: Connection closed: 24 byte\(s\) sent to TLS, 24 byte\(s\) sent to socket$' "$T/x.out" ||
