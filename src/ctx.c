@@ -13,6 +13,7 @@
 #include "sslerr.h"
 #include "tls.h"
 #include "verify.h"
+#include "sesscache.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -87,8 +88,28 @@ set_protocol(const struct service *svc, SSL_CTX *ctx)
 	after = (unsigned long)SSL_CTX_get_options(ctx);
 	log_msg(LOG_DEBUG, "TLS options: 0x%lX (+0x%lX, -0x%lX)", after,
 	    after & ~before, before & ~after);
+	return 0;
+}
+
+/*
+ * Resumption across children: tickets work by themselves (their keys
+ * are made here, in the parent); session ids need the shared cache.
+ */
+static int
+set_sessions(struct service *svc, SSL_CTX *ctx)
+{
 	log_msg(LOG_INFO, "Session resumption %s",
 	    svc->session_resume ? "enabled" : "disabled");
+	if (!svc->session_resume) {
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+		SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+		return 0;
+	}
+	SSL_CTX_set_timeout(ctx, (long)svc->session_cache_timeout);
+	svc->cache = sesscache_new(svc);
+	if (svc->cache == NULL)
+		return -1;
+	sesscache_attach(svc->cache, ctx, svc->client);
 	return 0;
 }
 
@@ -346,7 +367,8 @@ ctx_init(struct service *svc)
 	}
 	svc->ctx = ctx;
 	set_security_level(svc, ctx);
-	if (set_protocol(svc, ctx) < 0 || run_config(svc, ctx) < 0 ||
+	if (set_protocol(svc, ctx) < 0 || set_sessions(svc, ctx) < 0 ||
+	    run_config(svc, ctx) < 0 ||
 	    load_identity(svc, ctx) < 0 || load_trust(svc, ctx) < 0 ||
 	    set_curves(svc, ctx) < 0)
 		return -1;

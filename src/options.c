@@ -11,6 +11,7 @@
 #include "common.h"
 #include "options.h"
 #include "engine.h"
+#include "sesscache.h"
 #include "log.h"
 #include "sockopt.h"
 #include "tlsopt.h"
@@ -908,6 +909,7 @@ service_new(const struct service *defaults)
 	memset(&svc->redirect_addrs, 0, sizeof(svc->redirect_addrs));
 	svc->sni_primary = NULL;
 	svc->ctx = NULL;
+	svc->cache = NULL;
 	svc->psk = psk_dup(defaults->psk);
 	for (i = 0; i < ARRAY_SIZE(table); i++) {
 		if (table[i].scope != SCOPE_SERVICE)
@@ -960,6 +962,7 @@ service_free(struct service *svc)
 	addrlist_free(&svc->connect_addrs);
 	addrlist_free(&svc->redirect_addrs);
 	SSL_CTX_free(svc->ctx);
+	sesscache_free(svc->cache);
 	free(svc->name);
 	free(svc->file);
 	svc->magic = 0;

@@ -14,6 +14,7 @@
 #include "psk.h"
 
 struct ssl_ctx_st;
+struct sesscache;
 
 #define SERVICE_MAGIC	0x53455256u	/* "SERV" */
 
@@ -154,6 +155,7 @@ struct service {
 	int		 connect_delayed;	/* resolve at connect time */
 	struct service	*sni_primary;		/* SNI secondary: its primary */
 	struct ssl_ctx_st *ctx;
+	struct sesscache *cache;		/* shared with the children */
 
 	struct service	*next;
 };

@@ -11,6 +11,7 @@
 #include "tls.h"
 #include "log.h"
 #include "network.h"
+#include "sesscache.h"
 #include "sslerr.h"
 #include "verify.h"
 
@@ -97,6 +98,8 @@ set_up(struct client *c)
 		return 0;
 	}
 	SSL_set_connect_state(c->ssl);
+	if (c->svc->session_resume)
+		sesscache_offer(c->ssl);
 	sni = client_sni(c->svc);
 	if (sni != NULL) {
 		log_msg(LOG_INFO, "SNI: sending servername: %s", sni);
