@@ -373,11 +373,14 @@ ctx_init(struct service *svc)
 	    set_curves(svc, ctx) < 0)
 		return -1;
 	verify_set_mode(svc, ctx);
+	if (svc->psk != NULL)
+		psk_attach(ctx, svc->client);
 	if (!svc->client && svc->ca_file != NULL)
 		SSL_CTX_set_client_CA_list(ctx,
 		    SSL_load_client_CA_file(svc->ca_file));
-	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"stunnel",
-	    7);
+	if (!svc->client)
+		SSL_CTX_set_session_id_context(ctx,
+		    (const unsigned char *)"stunnel", 7);
 	warn_weak(svc);
 	if (!svc->client && svc->cert != NULL)
 		warm_up(ctx);

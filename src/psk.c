@@ -11,6 +11,9 @@
 #include "psk.h"
 #include "log.h"
 #include "util.h"
+#include "client.h"
+
+#include <openssl/ssl.h>
 
 #include <openssl/crypto.h>
 #include <sys/stat.h>
@@ -166,4 +169,73 @@ psk_free(struct psk *p)
 		free(p->identity);
 		free(p);
 	}
+}
+
+/* server: the key of the identity the client named, or 0 */
+static unsigned int
+server_callback(SSL *ssl, const char *identity, unsigned char *psk,
+    unsigned int max_len)
+{
+	struct client *c = SSL_get_app_data(ssl);
+	const struct psk *found;
+
+	if (c == NULL)
+		return 0;
+	found = psk_find(c->svc->psk, identity);
+	if (found == NULL) {
+		log_msg(LOG_INFO, "PSK identity not found: %s", identity);
+		return 0;
+	}
+	if (found->key_len > max_len) {
+		log_msg(LOG_ERR, "PSK too long (%zu>%u)", found->key_len,
+		    max_len);
+		return 0;
+	}
+	memcpy(psk, found->key, found->key_len);
+	log_msg(LOG_NOTICE, "Key configured for PSK identity \"%s\"", identity);
+	return (unsigned int)found->key_len;
+}
+
+/* client: PSKidentity, or the first identity of the file */
+static unsigned int
+client_callback(SSL *ssl, const char *hint, char *identity,
+    unsigned int max_identity_len, unsigned char *psk, unsigned int max_len)
+{
+	struct client *c = SSL_get_app_data(ssl);
+	const struct psk *use;
+
+	(void)hint;
+	if (c == NULL)
+		return 0;
+	use = c->svc->psk_identity != NULL ?
+	    psk_find(c->svc->psk, c->svc->psk_identity) : c->svc->psk;
+	if (use == NULL) {
+		log_msg(LOG_ERR, "INTERNAL ERROR: No PSK identity selected");
+		return 0;
+	}
+	if (strlen(use->identity) + 1 > max_identity_len) {
+		log_msg(LOG_ERR, "PSK identity too long (%zu>%u bytes)",
+		    strlen(use->identity) + 1, max_identity_len);
+		return 0;
+	}
+	if (use->key_len > max_len) {
+		log_msg(LOG_ERR, "PSK too long (%zu>%u bytes)", use->key_len,
+		    max_len);
+		return 0;
+	}
+	strcpy(identity, use->identity);
+	memcpy(psk, use->key, use->key_len);
+	log_msg(LOG_INFO, "PSK client configured for identity \"%s\"",
+	    use->identity);
+	return (unsigned int)use->key_len;
+}
+
+/* PSKsecrets configured: let the context use them */
+void
+psk_attach(SSL_CTX *ctx, int client)
+{
+	if (client)
+		SSL_CTX_set_psk_client_callback(ctx, client_callback);
+	else
+		SSL_CTX_set_psk_server_callback(ctx, server_callback);
 }

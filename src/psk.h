@@ -4,6 +4,8 @@
 
 #include "common.h"
 
+struct ssl_ctx_st;
+
 struct psk {
 	char		*identity;
 	unsigned char	*key;
@@ -15,5 +17,6 @@ struct psk	*psk_load(const char *);
 struct psk	*psk_dup(const struct psk *);
 const struct psk *psk_find(const struct psk *, const char *);
 void		 psk_free(struct psk *);
+void		 psk_attach(struct ssl_ctx_st *, int);
 
 #endif

@@ -142,9 +142,12 @@ log_outcome(struct client *c)
 	const SSL_CIPHER *cipher = SSL_get_current_cipher(c->ssl);
 	int bits = 0;
 
-	log_msg(LOG_INFO, "TLS %s: %s", c->svc->client ? "connected" :
-	    "accepted", SSL_session_reused(c->ssl) ?
-	    "previous session reused" : "new session negotiated");
+	if (!c->svc->client && SSL_get_psk_identity(c->ssl) != NULL)
+		log_msg(LOG_INFO, "TLS accepted: PSK");
+	else
+		log_msg(LOG_INFO, "TLS %s: %s", c->svc->client ? "connected" :
+		    "accepted", SSL_session_reused(c->ssl) ?
+		    "previous session reused" : "new session negotiated");
 	SSL_CIPHER_get_bits(cipher, &bits);
 	log_msg(LOG_INFO, "%s ciphersuite: %s (%d-bit encryption)",
 	    SSL_get_version(c->ssl), SSL_CIPHER_get_name(cipher), bits);
