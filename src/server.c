@@ -344,7 +344,8 @@ start_exec_connect(struct service *svc)
 static int
 is_exec_connect(const struct service *svc)
 {
-	return svc->accept.n == 0 && svc->exec != NULL && svc->connect.n > 0;
+	return svc->accept.n == 0 && svc->exec != NULL && svc->connect.n > 0 &&
+	    (svc->client || svc->sni.n == 0);
 }
 
 static void

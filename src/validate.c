@@ -13,6 +13,7 @@
 #include "ctx.h"
 #include "engine.h"
 #include "log.h"
+#include "sni.h"
 
 #include <openssl/comp.h>
 #include <openssl/objects.h>
@@ -222,6 +223,7 @@ check_sni(const struct global *g, struct service *svc)
 			return -1;
 		}
 	}
+	sni_attach(svc->sni_primary->ctx);
 	return 0;
 }
 
@@ -288,8 +290,6 @@ warn_unimplemented(const struct global *g, const struct service *svc)
 		what[n++] = "redirect";
 	if (svc->transparent != 0)
 		what[n++] = "transparent";
-	if (!svc->client && svc->sni.n > 0)
-		what[n++] = "sni";
 	for (i = 0; i < n; i++) {
 		snprintf(msg, sizeof(msg), "\"%s\" is not implemented yet in "
 		    "this version and has no effect", what[i]);

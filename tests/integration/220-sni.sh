@@ -1,0 +1,68 @@
+#!/bin/bash
+# Server-side SNI: a primary service and two secondaries ("sni =
+# PRIMARY:PATTERN", one with a "*." pattern): the client gets the
+# certificate and the backend of the section its server name matches,
+# and the primary's when nothing matches or no name is sent.
+. "$(dirname "$0")/lib.sh"
+lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
+lib_mktemp
+lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+cd "$TEST_TMP/certs" || exit 1
+for name in www.example.org mail.example.net; do
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$name.key" \
+        -out "$name.crt" -days 2 -subj "/CN=$name" -CA ca.pem -CAkey ca.key \
+        -addext "subjectAltName=DNS:$name" >/dev/null 2>&1
+    cat "$name.key" "$name.crt" >"$name.pem"
+done
+cd - >/dev/null || exit 1
+
+# three backends that say who they are
+for b in primary web mail; do
+    cat >"$TEST_TMP/$b.py" <<EOF
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
+open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+while True:
+    c, _ = s.accept(); c.sendall(b"$b\n"); c.close()
+EOF
+    lib_bg "$b" python3 "$TEST_TMP/$b.py" "$TEST_TMP/$b.port"
+    lib_wait_for "$TEST_TMP/$b.port" '^[0-9]+$' || exit 1
+done
+cat >"$TEST_TMP/s.conf" <<EOF
+foreground = yes
+syslog = no
+debug = info
+[primary]
+accept = 127.0.0.1:0
+connect = 127.0.0.1:$(cat "$TEST_TMP/primary.port")
+cert = $TEST_TMP/certs/server.pem
+[web]
+sni = primary:*.example.org
+connect = 127.0.0.1:$(cat "$TEST_TMP/web.port")
+cert = $TEST_TMP/certs/www.example.org.pem
+[mail]
+sni = primary:mail.example.net
+connect = 127.0.0.1:$(cat "$TEST_TMP/mail.port")
+cert = $TEST_TMP/certs/mail.example.net.pem
+EOF
+lib_daemon d "$TEST_TMP/s.conf" || exit 1
+port=$(lib_port d primary)
+
+ask() {  # SERVERNAME-OPTIONS... -> "BACKEND CN"
+    local out
+    out=$(sleep 1 | timeout 5 openssl s_client -connect "127.0.0.1:$port" "$@" 2>/dev/null)
+    echo "$(echo "$out" | grep -xE 'primary|web|mail') $(echo "$out" | sed -n 's/^subject=.*CN = //p')"
+}
+[ "$(ask -servername www.example.org)" = "web www.example.org" ] || bad "*.example.org: $(ask -servername www.example.org)"
+[ "$(ask -servername mail.example.net)" = "mail mail.example.net" ] || bad "mail.example.net"
+[ "$(ask -servername other.example.com)" = "primary localhost" ] || bad "unmatched name must stay on the primary"
+[ "$(ask -noservername)" = "primary localhost" ] || bad "no name must stay on the primary"
+sleep 0.3
+grep -q 'LOG5\[[0-9]*\]: SNI: switched to service \[web\]' "$TEST_TMP/d.out" || bad "no 'SNI: switched to service' line"
+grep -q 'LOG3\[[0-9]*\]: SNI: no pattern matched servername: other.example.com' "$TEST_TMP/d.out" ||
+    bad "no 'no pattern matched' line"
+grep -q 'LOG5\[[0-9]*\]: SNI: no servername received' "$TEST_TMP/d.out" || bad "no 'no servername received' line"
+exit $fail
