@@ -9,6 +9,7 @@
  */
 #include "common.h"
 #include "ctx.h"
+#include "client.h"
 #include "log.h"
 #include "sslerr.h"
 #include "tls.h"
@@ -18,6 +19,10 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include <unistd.h>
 
@@ -91,6 +96,75 @@ set_protocol(const struct service *svc, SSL_CTX *ctx)
 	return 0;
 }
 
+/* a key name both instances sharing the secrets compute alike */
+static void
+ticket_key_name(const struct service *svc, unsigned char name[16])
+{
+	unsigned char digest[SHA256_DIGEST_LENGTH];
+	unsigned char both[64];
+
+	memcpy(both, svc->ticket_key.data, svc->ticket_key.len);
+	memcpy(both + svc->ticket_key.len, svc->ticket_mac.data,
+	    svc->ticket_mac.len);
+	SHA256(both, svc->ticket_key.len + svc->ticket_mac.len, digest);
+	OPENSSL_cleanse(both, sizeof(both));
+	memcpy(name, digest, 16);
+}
+
+/*
+ * ticketKeySecret/ticketMacSecret: tickets encrypted with configured
+ * keys, so that they survive restarts and work across instances.
+ */
+static int
+ticket_callback(SSL *ssl, unsigned char name[16], unsigned char *iv,
+    EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+	struct client *c = SSL_get_app_data(ssl);
+	const struct service *svc;
+	unsigned char ours[16];
+	OSSL_PARAM params[3];
+	const EVP_CIPHER *cipher;
+
+	if (c == NULL)
+		return 0;
+	svc = c->svc;
+	cipher = svc->ticket_key.len == 32 ? EVP_aes_256_cbc() :
+	    EVP_aes_128_cbc();
+	ticket_key_name(svc, ours);
+	params[0] = OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY,
+	    (void *)svc->ticket_mac.data, svc->ticket_mac.len);
+	params[1] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	params[2] = OSSL_PARAM_construct_end();
+	if (enc) {
+		log_msg(LOG_DEBUG, "Generate session ticket callback");
+		memcpy(name, ours, 16);
+		if (RAND_bytes(iv, EVP_MAX_IV_LENGTH) != 1) {
+			log_msg(LOG_ERR, "RAND_bytes failed");
+			return -1;
+		}
+		if (!EVP_EncryptInit_ex(cctx, cipher, NULL,
+		    svc->ticket_key.data, iv)) {
+			log_msg(LOG_ERR, "EVP_EncryptInit_ex failed");
+			return -1;
+		}
+	} else {
+		log_msg(LOG_DEBUG, "Decrypt session ticket callback");
+		if (memcmp(name, ours, 16) != 0)
+			return 0;	/* not one of ours: full handshake */
+		if (!EVP_DecryptInit_ex(cctx, cipher, NULL,
+		    svc->ticket_key.data, iv)) {
+			log_msg(LOG_ERR, "EVP_DecryptInit_ex failed");
+			return -1;
+		}
+	}
+	if (!EVP_MAC_CTX_set_params(hctx, params)) {
+		log_msg(LOG_ERR, "HMAC_Init_ex failed");
+		return -1;
+	}
+	return 1;
+}
+
 /*
  * Resumption across children: tickets work by themselves (their keys
  * are made here, in the parent); session ids need the shared cache.
@@ -106,6 +180,14 @@ set_sessions(struct service *svc, SSL_CTX *ctx)
 		return 0;
 	}
 	SSL_CTX_set_timeout(ctx, (long)svc->session_cache_timeout);
+	if (svc->ticket_key.len > 0 && svc->client) {
+		log_msg(LOG_NOTICE, "ticketKeySecret is ignored in the client "
+		    "mode");
+		log_msg(LOG_NOTICE, "ticketMacSecret is ignored in the client "
+		    "mode");
+	} else if (svc->ticket_key.len > 0) {
+		SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_callback);
+	}
 	svc->cache = sesscache_new(svc);
 	if (svc->cache == NULL)
 		return -1;

@@ -70,4 +70,36 @@ sleep 0.3
 [ "$(grep -c 'TLS connected: previous session reused' "$TEST_TMP/c.out")" -ge 2 ] ||
     { bad "client section did not resume its last session"; grep 'TLS connected' "$TEST_TMP/c.out"; }
 grep -q 'LOG6\[[0-9]*\]: Attempting to resume: [0-9A-F]*$' "$TEST_TMP/c.out" || bad "no 'Attempting to resume' line"
+# two instances sharing ticketKeySecret/ticketMacSecret: a ticket from
+# one resumes on the other (a restart or a cluster), both TLS versions
+keysecret=$(openssl rand -hex 32 | sed 's/../&:/g; s/:$//')
+macsecret=$(openssl rand -hex 16)
+for inst in a b; do
+    cat >"$TEST_TMP/$inst.conf" <<EOF
+foreground = yes
+syslog = no
+debug = info
+[tickets]
+accept = 127.0.0.1:0
+connect = 127.0.0.1:$(cat "$TEST_TMP/echo.port")
+cert = $TEST_TMP/certs/server.pem
+ticketKeySecret = $keysecret
+ticketMacSecret = $macsecret
+EOF
+    lib_daemon "$inst" "$TEST_TMP/$inst.conf" || exit 1
+done
+# OPTIONS... -> Reused|New for a ticket got from instance a, used on port $2
+across() {
+    local to=$1; shift
+    rm -f "$TEST_TMP/sess"
+    (echo one; sleep 0.3) | timeout 5 openssl s_client -connect "127.0.0.1:$(lib_port a tickets)" "$@" \
+        -sess_out "$TEST_TMP/sess" >/dev/null 2>&1
+    (echo two; sleep 0.3) | timeout 5 openssl s_client -connect "127.0.0.1:$to" "$@" \
+        -sess_in "$TEST_TMP/sess" 2>/dev/null | sed -n 's/^\(Reused\|New\), .*/\1/p'
+}
+[ "$(across "$(lib_port b tickets)" -tls1_3)" = Reused ] ||
+    bad "TLS 1.3 ticket not resumed on a second instance with the same secrets"
+[ "$(across "$(lib_port b tickets)" -tls1_2)" = Reused ] ||
+    bad "TLS 1.2 ticket not resumed on a second instance with the same secrets"
+[ "$(across "$port" -tls1_3)" != Reused ] || bad "a ticket resumed on an instance with other keys"
 exit $fail
