@@ -30,6 +30,7 @@ struct client {
 	pid_t		 exec_pid;
 	unsigned	 failover_start;	/* chosen by the parent for rr */
 	int		 exec_local;	/* exec+connect: the program is local */
+	int		 redirect;	/* certificate refused: go to "redirect" */
 
 	/* which descriptors carry TLS and which plain data */
 	SSL		*ssl;

@@ -90,6 +90,8 @@ set_protocol(const struct service *svc, SSL_CTX *ctx)
 	log_msg(LOG_DEBUG, "TLSv1.3 ciphersuites: %s", svc->ciphersuites);
 	SSL_CTX_set_options(ctx, svc->options.set);
 	SSL_CTX_clear_options(ctx, svc->options.clear);
+	if (!svc->renegotiation)
+		SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
 	after = (unsigned long)SSL_CTX_get_options(ctx);
 	log_msg(LOG_DEBUG, "TLS options: 0x%lX (+0x%lX, -0x%lX)", after,
 	    after & ~before, before & ~after);

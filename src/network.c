@@ -121,12 +121,12 @@ try_connect(struct client *c, const struct addr *a)
 }
 
 static int
-resolve_now(struct client *c, struct addrlist *out)
+resolve_now(const struct strlist *specs, struct addrlist *out)
 {
 	size_t i;
 
-	for (i = 0; i < c->svc->connect.n; i++)
-		addr_resolve(c->svc->connect.v[i], "localhost", 0, out);
+	for (i = 0; i < specs->n; i++)
+		addr_resolve(specs->v[i], "localhost", 0, out);
 	if (out->n == 0) {
 		log_msg(LOG_ERR, "No remote host resolved");
 		return -1;
@@ -154,11 +154,17 @@ net_connect(struct client *c)
 {
 	struct addrlist delayed = { 0 };
 	const struct addrlist *targets = &c->svc->connect_addrs;
+	const struct strlist *specs = &c->svc->connect;
 	size_t i, start = 0;
 	int fd = -1;
 
-	if (c->svc->connect_delayed) {
-		if (resolve_now(c, &delayed) < 0)
+	if (c->redirect) {
+		log_msg(LOG_NOTICE, "Redirecting connection");
+		targets = &c->svc->redirect_addrs;
+		specs = &c->svc->redirect;
+	}
+	if (targets->n == 0 || (!c->redirect && c->svc->connect_delayed)) {
+		if (resolve_now(specs, &delayed) < 0)
 			return -1;
 		targets = &delayed;
 	}

@@ -211,6 +211,7 @@ tls_start(struct client *c)
 		}
 	}
 	log_outcome(c);
+	verify_check_redirect(c);
 	return 0;
 }
 

@@ -286,8 +286,6 @@ warn_unimplemented(const struct global *g, const struct service *svc)
 		what[n++] = "ident";
 	if (svc->sessiond != NULL)
 		what[n++] = "sessiond";
-	if (svc->redirect.n > 0)
-		what[n++] = "redirect";
 	if (svc->transparent != 0)
 		what[n++] = "transparent";
 	for (i = 0; i < n; i++) {

@@ -28,8 +28,8 @@ verify_peer_wanted(const struct service *svc)
 	return svc->verify_peer || svc->verify >= 3;
 }
 
-static int
-cert_required(const struct service *svc)
+int
+verify_cert_required(const struct service *svc)
 {
 	return svc->require_cert || svc->verify_chain || svc->verify_peer ||
 	    svc->verify >= 2;
@@ -144,6 +144,13 @@ verify_callback(int preverify, X509_STORE_CTX *store)
 	    store)));
 	log_msg(LOG_DEBUG, "Verification started at depth=%d: %s", depth, dn);
 	ok = check_cert(c->svc, preverify, store, depth, dn);
+	if (!ok && c->svc->redirect.n > 0 && !c->svc->client) {
+		/* not refused: sent elsewhere once the handshake is done */
+		c->redirect = 1;
+		X509_STORE_CTX_set_error(store, X509_V_OK);
+		free(dn);
+		return 1;
+	}
 	if (ok)
 		log_msg(depth == 0 ? LOG_NOTICE : LOG_INFO,
 		    "Certificate accepted at depth=%d: %s", depth, dn);
@@ -156,10 +163,11 @@ verify_set_mode(const struct service *svc, SSL_CTX *ctx)
 {
 	int mode = SSL_VERIFY_NONE;
 
-	if (cert_required(svc) || svc->verify >= 0 ||
+	if (verify_cert_required(svc) || svc->verify >= 0 ||
 	    verify_chain_wanted(svc) || verify_peer_wanted(svc))
 		mode = SSL_VERIFY_PEER;
-	if (!svc->client && cert_required(svc))
+	/* with "redirect", a client without a certificate is redirected */
+	if (!svc->client && verify_cert_required(svc) && svc->redirect.n == 0)
 		mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
 	if (svc->client && !verify_chain_wanted(svc) &&
 	    !verify_peer_wanted(svc))
@@ -168,13 +176,23 @@ verify_set_mode(const struct service *svc, SSL_CTX *ctx)
 	    verify_callback);
 }
 
+/* after the handshake: an unauthenticated client goes to "redirect" */
+void
+verify_check_redirect(struct client *c)
+{
+	if (!c->svc->client && c->svc->redirect.n > 0 &&
+	    verify_cert_required(c->svc) &&
+	    SSL_get0_peer_certificate(c->ssl) == NULL)
+		c->redirect = 1;
+}
+
 /* the per-connection lines stunnel writes before a handshake */
 void
 verify_log_mode(const struct service *svc)
 {
 	if (!svc->client)
 		log_msg(LOG_INFO, "Peer certificate %srequired",
-		    cert_required(svc) ? "" : "not ");
+		    verify_cert_required(svc) ? "" : "not ");
 	if (!verify_chain_wanted(svc) && !verify_peer_wanted(svc))
 		log_msg(LOG_INFO, "CERT: Certificate verification disabled");
 }
