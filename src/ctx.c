@@ -9,6 +9,7 @@
  */
 #include "common.h"
 #include "ctx.h"
+#include "keys.h"
 #include "client.h"
 #include "log.h"
 #include "sslerr.h"
@@ -194,36 +195,6 @@ set_sessions(struct service *svc, SSL_CTX *ctx)
 	if (svc->cache == NULL)
 		return -1;
 	sesscache_attach(svc->cache, ctx, svc->client);
-	return 0;
-}
-
-static int
-load_identity(const struct service *svc, SSL_CTX *ctx)
-{
-	const char *key = svc->key != NULL ? svc->key : svc->cert;
-
-	if (svc->cert == NULL) {
-		log_msg(LOG_DEBUG, "No certificate or private key specified");
-		return 0;
-	}
-	if (!SSL_CTX_use_certificate_chain_file(ctx, svc->cert)) {
-		sslerr_log("SSL_CTX_use_certificate_chain_file");
-		log_msg(LOG_ERR, "Failed to load certificate from: %s",
-		    svc->cert);
-		return -1;
-	}
-	log_msg(LOG_INFO, "Certificate loaded from: %s", svc->cert);
-	if (!SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM)) {
-		sslerr_log("SSL_CTX_use_PrivateKey_file");
-		log_msg(LOG_ERR, "Failed to load private key from: %s", key);
-		return -1;
-	}
-	log_msg(LOG_INFO, "Private key loaded from: %s", key);
-	if (!SSL_CTX_check_private_key(ctx)) {
-		sslerr_log("Private key does not match the certificate");
-		return -1;
-	}
-	log_msg(LOG_DEBUG, "Private key check succeeded");
 	return 0;
 }
 
@@ -453,7 +424,7 @@ ctx_init(struct service *svc)
 	set_security_level(svc, ctx);
 	if (set_protocol(svc, ctx) < 0 || set_sessions(svc, ctx) < 0 ||
 	    run_config(svc, ctx) < 0 ||
-	    load_identity(svc, ctx) < 0 || load_trust(svc, ctx) < 0 ||
+	    keys_load(svc, ctx) < 0 || load_trust(svc, ctx) < 0 ||
 	    set_curves(svc, ctx) < 0)
 		return -1;
 	verify_set_mode(svc, ctx);

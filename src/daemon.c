@@ -31,11 +31,25 @@ respects_ignore(int sig)
 	return sig == SIGTERM || sig == SIGINT || sig == SIGQUIT;
 }
 
+/*
+ * /dev/null, opened before any chroot (a jail need not have one) and
+ * kept for daemon_detach(); -1 after logging why.
+ */
 int
-daemon_detach(void)
+daemon_open_null(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		log_errno("Could not open /dev/null");
+	return fd;
+}
+
+/* NULLFD from daemon_open_null() becomes our stdin, stdout and stderr */
+int
+daemon_detach(int nullfd)
 {
 	pid_t pid;
-	int fd;
 
 	pid = fork();
 	if (pid < 0) {
@@ -52,16 +66,11 @@ daemon_detach(void)
 		log_errno("chdir");
 		return -1;
 	}
-	fd = open("/dev/null", O_RDWR);
-	if (fd < 0) {
-		log_errno("open /dev/null");
-		return -1;
-	}
-	dup2(fd, STDIN_FILENO);
-	dup2(fd, STDOUT_FILENO);
-	dup2(fd, STDERR_FILENO);
-	if (fd > STDERR_FILENO)
-		close(fd);
+	dup2(nullfd, STDIN_FILENO);
+	dup2(nullfd, STDOUT_FILENO);
+	dup2(nullfd, STDERR_FILENO);
+	if (nullfd > STDERR_FILENO)
+		close(nullfd);
 	return 0;
 }
 

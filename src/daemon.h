@@ -4,7 +4,8 @@
 
 #include "options.h"
 
-int	 daemon_detach(void);
+int	 daemon_open_null(void);
+int	 daemon_detach(int);
 int	 daemon_chroot(const char *);
 int	 daemon_drop_privileges(long, long);
 int	 daemon_pid_create(const char *);

@@ -144,6 +144,7 @@ run(const char *path, const char *fd)
 	struct log_config lc;
 	struct global *g;
 	enum load_failure why;
+	int nullfd = -1;
 
 	g = conffile_load(path, fd, &why);
 	if (g == NULL)
@@ -151,6 +152,8 @@ run(const char *path, const char *fd)
 	log_msg(LOG_NOTICE, "Configuration successful");
 	if (g->inetd)
 		return run_inetd(g);
+	if (g->foreground == FG_NO && (nullfd = daemon_open_null()) < 0)
+		return start_failed(g);
 	if (signal_init() < 0 || server_bind(g) < 0)
 		return start_failed(g);
 	if (g->chroot != NULL && daemon_chroot(g->chroot) < 0)
@@ -162,7 +165,7 @@ run(const char *path, const char *fd)
 	if (log_open(&lc) < 0)
 		return start_failed(g);
 	if (g->foreground == FG_NO) {
-		if (daemon_detach() < 0)
+		if (daemon_detach(nullfd) < 0)
 			return 1;
 		log_set_id("main");
 	}

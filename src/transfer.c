@@ -150,7 +150,8 @@ tls_failure(struct pump *p, int rc, const char *op, int *wants_read,
 	case SSL_ERROR_SYSCALL:
 		if (ERR_peek_error() == 0) {
 			if (errno != 0 && errno != EPIPE)
-				log_errno("transfer: %s", op);
+				log_msg(LOG_INFO, "TLS fd: %s (%d)",
+				    strerror(errno), errno);
 			log_msg(LOG_INFO, "TLS socket closed (%s)", op);
 			return 1;
 		}

@@ -48,7 +48,7 @@ EOF
 # stdout = the socket, stderr = ERRFILE), print "peer ADDR:PORT" and
 # "exit STATUS".
 cat >"$TEST_TMP/handover.py" <<'EOF'
-import os, socket, subprocess, sys
+import os, signal, socket, subprocess, sys
 stunnel, conf, port_file, err_file = sys.argv[1:5]
 l = socket.socket()
 l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -65,6 +65,10 @@ with open(err_file, "wb") as err:
     p = subprocess.Popen([stunnel, conf], stdin=conn, stdout=conn,
                          stderr=err, close_fds=True)
 conn.close()
+def stop(*_):  # the test's cleanup: take the daemon along
+    p.kill()
+    sys.exit(1)
+signal.signal(signal.SIGTERM, stop)
 try:
     rc = p.wait(timeout=20)
 except subprocess.TimeoutExpired:

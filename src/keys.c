@@ -1,0 +1,192 @@
+/*
+ * keys.c: the service's identity.
+ *
+ * Owns loading "cert" (a PEM chain, leaf first, or a PKCS#12 bundle)
+ * and "key" (PEM; it defaults to the cert file), the passphrase of an
+ * encrypted key (asked on the terminal when the daemon runs in the
+ * foreground with one, refused with a clear message otherwise), the
+ * check that key and certificate belong together, and DH parameters
+ * appended to the certificate file. Runs in the parent, before any
+ * privilege drop. Must never log a passphrase or key material.
+ */
+#include "common.h"
+#include "keys.h"
+#include "log.h"
+#include "sslerr.h"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs12.h>
+#include <openssl/ui.h>
+#include <openssl/x509.h>
+#include <unistd.h>
+
+#define PASS_TRIES	3
+
+/* the passphrase of an encrypted key: only from a person at a terminal */
+static int
+passphrase(char *buf, int size, int rwflag, void *userdata)
+{
+	const char *path = userdata;
+	char prompt[PATH_MAX + 64];
+
+	(void)rwflag;
+	static const char *told;
+
+	if (!isatty(STDIN_FILENO)) {
+		/* OpenSSL may ask once per format it tries: say it once */
+		if (told != path)
+			log_msg(LOG_ERR, "%s is encrypted and no passphrase can "
+			    "be asked for (no terminal): decrypt it, or start "
+			    "the daemon in the foreground on a terminal", path);
+		told = path;
+		return -1;
+	}
+	snprintf(prompt, sizeof(prompt), "Enter pass phrase for %s:", path);
+	if (EVP_read_pw_string(buf, size, prompt, 0) != 0)
+		return -1;
+	return (int)strlen(buf);
+}
+
+static int
+is_pkcs12(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	return dot != NULL && (strcasecmp(dot, ".p12") == 0 ||
+	    strcasecmp(dot, ".pfx") == 0);
+}
+
+/* a PKCS#12 bundle: certificate, key and chain in one file */
+static int
+load_pkcs12(const char *path, SSL_CTX *ctx)
+{
+	char pass[256] = "";
+	X509 *cert = NULL;
+	EVP_PKEY *key = NULL;
+	STACK_OF(X509) *chain = NULL;
+	PKCS12 *p12;
+	FILE *f = fopen(path, "rb");
+	int ok = 0;
+
+	if (f == NULL) {
+		log_errno("%s", path);
+		return -1;
+	}
+	p12 = d2i_PKCS12_fp(f, NULL);
+	fclose(f);
+	if (p12 == NULL) {
+		sslerr_log("d2i_PKCS12_fp");
+		return -1;
+	}
+	if (!PKCS12_verify_mac(p12, "", 0) && !PKCS12_verify_mac(p12, NULL, 0)) {
+		ERR_clear_error();
+		if (passphrase(pass, sizeof(pass), 0, (void *)path) < 0) {
+			PKCS12_free(p12);
+			return -1;
+		}
+	}
+	if (PKCS12_parse(p12, pass, &key, &cert, &chain) &&
+	    SSL_CTX_use_certificate(ctx, cert) &&
+	    SSL_CTX_use_PrivateKey(ctx, key) &&
+	    (chain == NULL || SSL_CTX_set1_chain(ctx, chain)))
+		ok = 1;
+	else
+		sslerr_log("PKCS12_parse");
+	OPENSSL_cleanse(pass, sizeof(pass));
+	X509_free(cert);
+	EVP_PKEY_free(key);
+	sk_X509_pop_free(chain, X509_free);
+	PKCS12_free(p12);
+	return ok ? 0 : -1;
+}
+
+static int
+load_key(const char *path, SSL_CTX *ctx)
+{
+	int tries;
+
+	SSL_CTX_set_default_passwd_cb(ctx, passphrase);
+	SSL_CTX_set_default_passwd_cb_userdata(ctx, (void *)path);
+	for (tries = 0; tries < PASS_TRIES; tries++) {
+		if (SSL_CTX_use_PrivateKey_file(ctx, path, SSL_FILETYPE_PEM))
+			break;
+		if (ERR_GET_REASON(ERR_peek_last_error()) != PEM_R_BAD_DECRYPT ||
+		    !isatty(STDIN_FILENO)) {
+			tries = PASS_TRIES;
+			break;
+		}
+		ERR_clear_error();
+		log_msg(LOG_WARNING, "Wrong password or PIN: retrying");
+	}
+	SSL_CTX_set_default_passwd_cb(ctx, NULL);
+	SSL_CTX_set_default_passwd_cb_userdata(ctx, NULL);
+	if (tries == PASS_TRIES) {
+		sslerr_log(ERR_GET_REASON(ERR_peek_last_error()) ==
+		    X509_R_KEY_VALUES_MISMATCH ?
+		    "Private key does not match the certificate" :
+		    "SSL_CTX_use_PrivateKey_file");
+		log_msg(LOG_ERR, "Failed to load private key from: %s", path);
+		return -1;
+	}
+	log_msg(LOG_INFO, "Private key loaded from: %s", path);
+	return 0;
+}
+
+/* "openssl dhparam 2048 >> stunnel.pem": static DH parameters */
+static void
+load_dh(const char *path, SSL_CTX *ctx)
+{
+	EVP_PKEY *dh = NULL;
+	BIO *bio = BIO_new_file(path, "r");
+
+	if (bio != NULL)
+		dh = PEM_read_bio_Parameters(bio, NULL);
+	BIO_free(bio);
+	if (dh != NULL && (EVP_PKEY_is_a(dh, "DH") || EVP_PKEY_is_a(dh, "DHX")) &&
+	    SSL_CTX_set0_tmp_dh_pkey(ctx, dh)) {
+		log_msg(LOG_INFO, "Using DH parameters from %s", path);
+	} else {
+		EVP_PKEY_free(dh);
+		SSL_CTX_set_dh_auto(ctx, 1);
+		log_msg(LOG_DEBUG, "Could not load DH parameters from %s", path);
+	}
+	ERR_clear_error();
+}
+
+int
+keys_load(const struct service *svc, SSL_CTX *ctx)
+{
+	const char *key = svc->key != NULL ? svc->key : svc->cert;
+
+	if (svc->cert == NULL) {
+		log_msg(LOG_DEBUG, "No certificate or private key specified");
+		return 0;
+	}
+	if (is_pkcs12(svc->cert)) {
+		if (load_pkcs12(svc->cert, ctx) < 0) {
+			log_msg(LOG_ERR, "Failed to load certificate from: %s",
+			    svc->cert);
+			return -1;
+		}
+		log_msg(LOG_INFO, "Certificate loaded from: %s", svc->cert);
+	} else {
+		if (!SSL_CTX_use_certificate_chain_file(ctx, svc->cert)) {
+			sslerr_log("SSL_CTX_use_certificate_chain_file");
+			log_msg(LOG_ERR, "Failed to load certificate from: %s",
+			    svc->cert);
+			return -1;
+		}
+		log_msg(LOG_INFO, "Certificate loaded from: %s", svc->cert);
+		if (load_key(key, ctx) < 0)
+			return -1;
+	}
+	if (!SSL_CTX_check_private_key(ctx)) {
+		sslerr_log("Private key does not match the certificate");
+		return -1;
+	}
+	log_msg(LOG_DEBUG, "Private key check succeeded");
+	if (!svc->client)
+		load_dh(svc->cert, ctx);
+	return 0;
+}
