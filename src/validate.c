@@ -280,8 +280,6 @@ warn_unimplemented(const struct global *g, const struct service *svc)
 
 	if (svc->protocol > PROTO_NONE)
 		what[n++] = "protocol";
-	if (svc->ocsp_url != NULL || svc->ocsp_aia)
-		what[n++] = "OCSP";
 	if (svc->ident != NULL)
 		what[n++] = "ident";
 	if (svc->sessiond != NULL)

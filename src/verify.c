@@ -11,6 +11,7 @@
 #include "verify.h"
 #include "client.h"
 #include "log.h"
+#include "ocsp.h"
 #include "tls.h"
 
 #include <openssl/x509v3.h>
@@ -99,9 +100,10 @@ reject(int depth, const char *dn)
 }
 
 static int
-check_cert(const struct service *svc, int preverify, X509_STORE_CTX *store,
+check_cert(struct client *c, int preverify, X509_STORE_CTX *store,
     int depth, const char *dn)
 {
+	const struct service *svc = c->svc;
 	int err = X509_STORE_CTX_get_error(store);
 	X509 *cert = X509_STORE_CTX_get_current_cert(store);
 
@@ -118,6 +120,11 @@ check_cert(const struct service *svc, int preverify, X509_STORE_CTX *store,
 		X509_STORE_CTX_set_error(store, X509_V_OK);
 	} else {
 		log_msg(LOG_DEBUG, "CERT: Pre-verification succeeded");
+		if (!ocsp_check(c, store, cert, depth)) {
+			log_msg(LOG_WARNING, "Rejected by OCSP at depth=%d: %s",
+			    depth, dn);
+			return 0;
+		}
 	}
 	if (depth > 0)
 		return 1;
@@ -143,7 +150,7 @@ verify_callback(int preverify, X509_STORE_CTX *store)
 	dn = tls_dn(X509_get_subject_name(X509_STORE_CTX_get_current_cert(
 	    store)));
 	log_msg(LOG_DEBUG, "Verification started at depth=%d: %s", depth, dn);
-	ok = check_cert(c->svc, preverify, store, depth, dn);
+	ok = check_cert(c, preverify, store, depth, dn);
 	if (!ok && c->svc->redirect.n > 0 && !c->svc->client) {
 		/* not refused: sent elsewhere once the handshake is done */
 		c->redirect = 1;

@@ -1,0 +1,76 @@
+#!/bin/bash
+# OCSP in client mode against a real responder (openssl ocsp): a server
+# whose certificate is good is accepted, a revoked one is rejected ("OCSP:
+# Rejected (revoked)" and "Rejected by OCSP"), and with the responder
+# down the connection fails unless "OCSPrequire = no".
+. "$(dirname "$0")/lib.sh"
+lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
+lib_mktemp
+lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+c=$TEST_TMP/certs
+(
+    cd "$c" || exit 1
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout revoked.key \
+        -out revoked.crt -days 2 -subj /CN=localhost -CA ca.pem -CAkey ca.key \
+        -addext "subjectAltName=DNS:localhost" -addext "basicConstraints=CA:FALSE"
+    cat revoked.key revoked.crt >revoked.pem
+    exp=$(date -u -d '+2 days' +%y%m%d%H%M%SZ)
+    now=$(date -u +%y%m%d%H%M%SZ)
+    good=$(openssl x509 -in cert.pem -noout -serial | cut -d= -f2)
+    bad=$(openssl x509 -in revoked.crt -noout -serial | cut -d= -f2)
+    printf 'V\t%s\t\t%s\tunknown\t/CN=localhost\n' "$exp" "$good" >index.txt
+    printf 'R\t%s\t%s\t%s\tunknown\t/CN=localhost\n' "$exp" "$now" "$bad" >>index.txt
+) >/dev/null 2>&1 || { echo "FAIL: test files"; exit 1; }
+
+ocsp_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+lib_bg responder openssl ocsp -index "$c/index.txt" -port "$ocsp_port" \
+    -rsigner "$c/ca.pem" -rkey "$c/ca.key" -CA "$c/ca.pem"
+lib_wait_for "$TEST_TMP/responder.out" 'waiting for OCSP client connections' || { echo "FAIL: responder"; exit 1; }
+lib_peer echo echo || exit 1
+cat >"$TEST_TMP/s.conf" <<EOF
+foreground = yes
+syslog = no
+debug = info
+[good]
+accept = 127.0.0.1:0
+connect = 127.0.0.1:$PEER_PORT
+cert = $c/server.pem
+[revoked]
+accept = 127.0.0.1:0
+connect = 127.0.0.1:$PEER_PORT
+cert = $c/revoked.pem
+EOF
+lib_daemon s "$TEST_TMP/s.conf" || exit 1
+client_section() {  # NAME TARGET OCSP-URL REQUIRE
+    printf '[%s]\nclient = yes\naccept = 127.0.0.1:0\nconnect = 127.0.0.1:%s\nverifyChain = yes\n' "$1" "$2"
+    printf 'CAfile = %s\ncheckHost = localhost\nOCSP = %s\nOCSPrequire = %s\n' "$c/ca.pem" "$3" "$4"
+}
+dead=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+{
+    printf 'foreground = yes\nsyslog = no\ndebug = info\n'
+    client_section good "$(lib_port s good)" "http://127.0.0.1:$ocsp_port" yes
+    client_section revoked "$(lib_port s revoked)" "http://127.0.0.1:$ocsp_port" yes
+    client_section down-required "$(lib_port s good)" "http://127.0.0.1:$dead" yes
+    client_section down-optional "$(lib_port s good)" "http://127.0.0.1:$dead" no
+} >"$TEST_TMP/c.conf"
+lib_daemon c "$TEST_TMP/c.conf" || exit 1
+through() {  # SECTION: does a message get through?
+    read -r _ sent _ received count < <($PEERS client "$(lib_port c "$1")" 1000 --expect-bytes 1000 --timeout 10 2>/dev/null)
+    [ "${count:-0}" = 1000 ]
+}
+through good || bad "good certificate refused"
+through revoked && bad "revoked certificate accepted"
+through down-required && bad "accepted without an OCSP answer although OCSPrequire = yes"
+through down-optional || bad "OCSPrequire = no: refused without an OCSP answer"
+sleep 0.3
+log=$TEST_TMP/c.out
+grep -q 'LOG5\[[0-9]*\]: OCSP: Connecting the configured responder "http://127.0.0.1:'"$ocsp_port"'"' "$log" ||
+    bad "no 'Connecting the configured responder' line"
+grep -q 'LOG5\[[0-9]*\]: OCSP: Accepted (good)' "$log" || bad "no 'OCSP: Accepted (good)'"
+grep -q 'LOG3\[[0-9]*\]: OCSP: Rejected (revoked)' "$log" || bad "no 'OCSP: Rejected (revoked)'"
+grep -q 'LOG4\[[0-9]*\]: Rejected by OCSP at depth=0: CN=localhost' "$log" || bad "no 'Rejected by OCSP'"
+grep -q 'LOG3\[[0-9]*\]: OCSP: Rejected (OCSPrequire = yes)' "$log" || bad "no 'Rejected (OCSPrequire = yes)'"
+grep -q 'LOG5\[[0-9]*\]: OCSP: Accepted (OCSPrequire = no)' "$log" || bad "no 'Accepted (OCSPrequire = no)'"
+exit $fail
