@@ -1,8 +1,9 @@
 /*
  * keys.c: the service's identity.
  *
- * Owns loading "cert" (a PEM chain, leaf first, or a PKCS#12 bundle)
- * and "key" (PEM; it defaults to the cert file), the passphrase of an
+ * Owns loading "cert" (a PEM chain, leaf first, a PKCS#12 bundle, or a
+ * URI such as "pkcs11:..." served by a loaded provider) and "key" (PEM
+ * or URI; it defaults to the cert file), the passphrase of an
  * encrypted key (asked on the terminal when the daemon runs in the
  * foreground with one, refused with a clear message otherwise), the
  * check that key and certificate belong together, and DH parameters
@@ -17,6 +18,7 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
+#include <openssl/store.h>
 #include <openssl/ui.h>
 #include <openssl/x509.h>
 #include <unistd.h>
@@ -46,6 +48,78 @@ passphrase(char *buf, int size, int rwflag, void *userdata)
 	if (EVP_read_pw_string(buf, size, prompt, 0) != 0)
 		return -1;
 	return (int)strlen(buf);
+}
+
+/* "pkcs11:token=...", "file:/etc/...": served by an OpenSSL store loader */
+static int
+is_uri(const char *s)
+{
+	const char *p = s;
+
+	if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')))
+		return 0;
+	while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+	    (*p >= '0' && *p <= '9') || *p == '+' || *p == '-' || *p == '.')
+		p++;
+	return *p == ':' && p - s > 1 && access(s, F_OK) != 0;
+}
+
+/*
+ * The first object of TYPE at URI (a certificate or a private key),
+ * through whichever provider serves the scheme. NULL after logging.
+ */
+static void *
+store_load(const char *uri, int type)
+{
+	OSSL_STORE_CTX *store = OSSL_STORE_open(uri, NULL, NULL, NULL, NULL);
+	OSSL_STORE_INFO *info;
+	void *found = NULL;
+	int objects = 0;
+
+	if (store == NULL) {
+		sslerr_log("OSSL_STORE_open");
+		return NULL;
+	}
+	while (found == NULL && !OSSL_STORE_eof(store) && objects++ < 64) {
+		info = OSSL_STORE_load(store);
+		if (info == NULL)
+			continue;	/* an object no decoder understood */
+		if (OSSL_STORE_INFO_get_type(info) == type)
+			found = type == OSSL_STORE_INFO_CERT ?
+			    (void *)OSSL_STORE_INFO_get1_CERT(info) :
+			    (void *)OSSL_STORE_INFO_get1_PKEY(info);
+		OSSL_STORE_INFO_free(info);
+	}
+	OSSL_STORE_close(store);
+	if (found == NULL)
+		sslerr_log("OSSL_STORE_load");
+	ERR_clear_error();
+	return found;
+}
+
+static int
+load_uri_cert(const char *uri, SSL_CTX *ctx)
+{
+	X509 *cert = store_load(uri, OSSL_STORE_INFO_CERT);
+	int ok = cert != NULL && SSL_CTX_use_certificate(ctx, cert);
+
+	X509_free(cert);
+	return ok ? 0 : -1;
+}
+
+static int
+load_uri_key(const char *uri, SSL_CTX *ctx)
+{
+	EVP_PKEY *key = store_load(uri, OSSL_STORE_INFO_PKEY);
+	int ok = key != NULL && SSL_CTX_use_PrivateKey(ctx, key);
+
+	EVP_PKEY_free(key);
+	if (!ok) {
+		log_msg(LOG_ERR, "Failed to load private key from: %s", uri);
+		return -1;
+	}
+	log_msg(LOG_INFO, "Private key loaded from: %s", uri);
+	return 0;
 }
 
 static int
@@ -163,7 +237,17 @@ keys_load(const struct service *svc, SSL_CTX *ctx)
 		log_msg(LOG_DEBUG, "No certificate or private key specified");
 		return 0;
 	}
-	if (is_pkcs12(svc->cert)) {
+	if (is_uri(svc->cert)) {
+		if (load_uri_cert(svc->cert, ctx) < 0) {
+			log_msg(LOG_ERR, "Failed to load certificate from: %s",
+			    svc->cert);
+			return -1;
+		}
+		log_msg(LOG_INFO, "Certificate loaded from: %s", svc->cert);
+		if ((is_uri(key) ? load_uri_key(key, ctx) :
+		    load_key(key, ctx)) < 0)
+			return -1;
+	} else if (is_pkcs12(svc->cert)) {
 		if (load_pkcs12(svc->cert, ctx) < 0) {
 			log_msg(LOG_ERR, "Failed to load certificate from: %s",
 			    svc->cert);
@@ -178,7 +262,8 @@ keys_load(const struct service *svc, SSL_CTX *ctx)
 			return -1;
 		}
 		log_msg(LOG_INFO, "Certificate loaded from: %s", svc->cert);
-		if (load_key(key, ctx) < 0)
+		if ((is_uri(key) ? load_uri_key(key, ctx) :
+		    load_key(key, ctx)) < 0)
 			return -1;
 	}
 	if (!SSL_CTX_check_private_key(ctx)) {

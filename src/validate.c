@@ -18,6 +18,7 @@
 #include <openssl/comp.h>
 #include <openssl/objects.h>
 #include <openssl/provider.h>
+#include <openssl/err.h>
 #include <openssl/rand.h>
 
 /* the prefix of section-level errors: "Service [x]" or "Inetd mode" */
@@ -72,6 +73,44 @@ check_compression(const struct global *g)
 	return 0;
 }
 
+/*
+ * RNDfile, RNDbytes, RNDoverwrite: OpenSSL 3 seeds itself from the
+ * kernel, so these only add to its pool; EGD is gone from OpenSSL.
+ */
+static void
+seed_random(const struct global *g)
+{
+	int n;
+
+	if (g->egd != NULL)
+		log_msg(LOG_WARNING, "EGD = %s is ignored: OpenSSL 3 no longer "
+		    "reads entropy gathering daemons", g->egd);
+	if (g->rnd_file != NULL) {
+		n = RAND_load_file(g->rnd_file, (long)g->rnd_bytes);
+		if (n > 0)
+			log_msg(LOG_DEBUG, "Snagged %d random bytes from %s", n,
+			    g->rnd_file);
+		else
+			log_msg(LOG_INFO, "Cannot retrieve any random data from "
+			    "%s", g->rnd_file);
+		if (g->rnd_overwrite && strncmp(g->rnd_file, "/dev/", 5) != 0) {
+			n = RAND_write_file(g->rnd_file);
+			if (n > 0)
+				log_msg(LOG_DEBUG, "Wrote %d new random bytes to "
+				    "%s", n, g->rnd_file);
+			else
+				log_msg(LOG_WARNING, "Failed to write strong "
+				    "random data to %s - may be a permissions or "
+				    "seeding problem", g->rnd_file);
+		}
+		ERR_clear_error();
+	}
+	if (RAND_status() == 1)
+		log_msg(LOG_DEBUG, "No PRNG seeding was required");
+	else
+		log_msg(LOG_ERR, "PRNG was not seeded with enough random bytes");
+}
+
 /* the global part ends where the first section starts, or at the end */
 int
 validate_global(struct global *g)
@@ -84,8 +123,7 @@ validate_global(struct global *g)
 	if (engine_init_last() < 0 || check_fips(g) < 0 ||
 	    check_compression(g) < 0)
 		return global_error("Failed to initialize TLS");
-	if (RAND_status() == 1)
-		log_msg(LOG_DEBUG, "No PRNG seeding was required");
+	seed_random(g);
 	return 0;
 }
 

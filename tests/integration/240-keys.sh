@@ -1,5 +1,6 @@
 #!/bin/bash
-# The service's identity: a PKCS#12 bundle as "cert"; an RSA key; an
+# The service's identity: a PKCS#12 bundle as "cert"; file: URIs loaded
+# through OpenSSL's store (as pkcs11: URIs are with a provider); an RSA key; an
 # encrypted key refused with a clear message when no terminal can ask for
 # its passphrase, and accepted when the passphrase is typed on one; a key
 # that does not match the certificate; DH parameters appended to the
@@ -41,6 +42,10 @@ lib_daemon p12 "$TEST_TMP/p12.conf" && works p12 || bad "PKCS#12 bundle"
 conf rsa "cert = $c/rsa-dh.pem" "ciphers = DHE-RSA-AES256-GCM-SHA384" "sslVersionMax = TLSv1.2"
 lib_daemon rsa "$TEST_TMP/rsa.conf" && works rsa -tls1_2 || bad "RSA key with appended DH parameters"
 grep -q "Using DH parameters from $c/rsa-dh.pem" "$TEST_TMP/rsa.out" || bad "DH parameters not read from the cert file"
+
+conf uri "cert = file:$c/cert.pem" "key = file:$c/key.pem"
+lib_daemon uri "$TEST_TMP/uri.conf" && works uri || bad "cert and key as file: URIs (OSSL_STORE)"
+grep -q "Certificate loaded from: file:$c/cert.pem" "$TEST_TMP/uri.out" || bad "no 'Certificate loaded from: URI'"
 
 conf enc "cert = $c/cert.pem" "key = $c/encrypted.key"
 "$STUNNEL" "$TEST_TMP/enc.conf" </dev/null >"$TEST_TMP/enc.out" 2>&1 && bad "encrypted key without a terminal accepted"
