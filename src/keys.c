@@ -228,6 +228,28 @@ load_dh(const char *path, SSL_CTX *ctx)
 	ERR_clear_error();
 }
 
+/* the certificate (a chain, a bundle or a URI); 0 or -1 after logging */
+static int
+load_cert(const char *cert, SSL_CTX *ctx)
+{
+	int rc;
+
+	if (is_uri(cert)) {
+		rc = load_uri_cert(cert, ctx);
+	} else if (is_pkcs12(cert)) {
+		rc = load_pkcs12(cert, ctx);
+	} else {
+		rc = SSL_CTX_use_certificate_chain_file(ctx, cert) ? 0 : -1;
+		if (rc < 0)
+			sslerr_log("SSL_CTX_use_certificate_chain_file");
+	}
+	if (rc < 0)
+		log_msg(LOG_ERR, "Failed to load certificate from: %s", cert);
+	else
+		log_msg(LOG_INFO, "Certificate loaded from: %s", cert);
+	return rc;
+}
+
 int
 keys_load(const struct service *svc, SSL_CTX *ctx)
 {
@@ -237,35 +259,12 @@ keys_load(const struct service *svc, SSL_CTX *ctx)
 		log_msg(LOG_DEBUG, "No certificate or private key specified");
 		return 0;
 	}
-	if (is_uri(svc->cert)) {
-		if (load_uri_cert(svc->cert, ctx) < 0) {
-			log_msg(LOG_ERR, "Failed to load certificate from: %s",
-			    svc->cert);
-			return -1;
-		}
-		log_msg(LOG_INFO, "Certificate loaded from: %s", svc->cert);
-		if ((is_uri(key) ? load_uri_key(key, ctx) :
-		    load_key(key, ctx)) < 0)
-			return -1;
-	} else if (is_pkcs12(svc->cert)) {
-		if (load_pkcs12(svc->cert, ctx) < 0) {
-			log_msg(LOG_ERR, "Failed to load certificate from: %s",
-			    svc->cert);
-			return -1;
-		}
-		log_msg(LOG_INFO, "Certificate loaded from: %s", svc->cert);
-	} else {
-		if (!SSL_CTX_use_certificate_chain_file(ctx, svc->cert)) {
-			sslerr_log("SSL_CTX_use_certificate_chain_file");
-			log_msg(LOG_ERR, "Failed to load certificate from: %s",
-			    svc->cert);
-			return -1;
-		}
-		log_msg(LOG_INFO, "Certificate loaded from: %s", svc->cert);
-		if ((is_uri(key) ? load_uri_key(key, ctx) :
-		    load_key(key, ctx)) < 0)
-			return -1;
-	}
+	if (load_cert(svc->cert, ctx) < 0)
+		return -1;
+	/* a PKCS#12 bundle brought its key along */
+	if (!is_pkcs12(svc->cert) && (is_uri(key) ? load_uri_key(key, ctx) :
+	    load_key(key, ctx)) < 0)
+		return -1;
 	if (!SSL_CTX_check_private_key(ctx)) {
 		sslerr_log("Private key does not match the certificate");
 		return -1;

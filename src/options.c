@@ -128,9 +128,7 @@ static int parse_protocol(const struct option *, struct global *,
     struct service *, void *, const char *, const char **);
 static int parse_retry(const struct option *, struct global *,
     struct service *, void *, const char *, const char **);
-static int parse_user(const struct option *, struct global *,
-    struct service *, void *, const char *, const char **);
-static int parse_group(const struct option *, struct global *,
+static int parse_owner(const struct option *, struct global *,
     struct service *, void *, const char *, const char **);
 static int parse_socket(const struct option *, struct global *,
     struct service *, void *, const char *, const char **);
@@ -313,9 +311,9 @@ static const struct option table[] = {
 	  .err = "Illegal security level",
 	  .help = "set the security level", .flags = F_SHOW },
 	{ "service", S(service_name), K_STRING, .help = "service name" },
-	{ "setgid", S(setgid), K_CUSTOM, .parse = parse_group,
+	{ "setgid", S(setgid), K_CUSTOM, .parse = parse_owner,
 	  .help = "groupname for setgid()" },
-	{ "setuid", S(setuid), K_CUSTOM, .parse = parse_user,
+	{ "setuid", S(setuid), K_CUSTOM, .parse = parse_owner,
 	  .help = "username for setuid()" },
 	{ "sessionCacheSize", S(session_cache_size), K_UINT, .dflt = "1000",
 	  .max = INT_MAX, .err = "Illegal session cache size",
@@ -645,39 +643,25 @@ parse_retry(const struct option *opt UNUSED, struct global *g UNUSED,
 	return 0;
 }
 
+/* setuid, setgid: a name from the system's databases, or a number */
 static int
-parse_user(const struct option *opt UNUSED, struct global *g UNUSED,
+parse_owner(const struct option *opt, struct global *g UNUSED,
     struct service *svc UNUSED, void *field, const char *arg,
     const char **why)
 {
-	struct passwd *pw = getpwnam(arg);
+	int user = strcasecmp(opt->name, "setuid") == 0;
+	struct passwd *pw = user ? getpwnam(arg) : NULL;
+	struct group *gr = user ? NULL : getgrnam(arg);
 	unsigned long id;
 
 	if (pw != NULL)
 		*(long *)field = (long)pw->pw_uid;
-	else if (options_parse_uint(arg, 0, UINT_MAX - 1, &id) == 0)
-		*(long *)field = (long)id;
-	else {
-		*why = "Illegal UID";
-		return -1;
-	}
-	return 0;
-}
-
-static int
-parse_group(const struct option *opt UNUSED, struct global *g UNUSED,
-    struct service *svc UNUSED, void *field, const char *arg,
-    const char **why)
-{
-	struct group *gr = getgrnam(arg);
-	unsigned long id;
-
-	if (gr != NULL)
+	else if (gr != NULL)
 		*(long *)field = (long)gr->gr_gid;
 	else if (options_parse_uint(arg, 0, UINT_MAX - 1, &id) == 0)
 		*(long *)field = (long)id;
 	else {
-		*why = "Illegal GID";
+		*why = user ? "Illegal UID" : "Illegal GID";
 		return -1;
 	}
 	return 0;
