@@ -25,6 +25,11 @@
 #define SLOTS_UNLIMITED	20000	/* sessionCacheSize = 0 */
 #define CLIENT_KEY	"\001client"
 
+/*
+ * The slots' descriptions are kept apart from their data, so that a
+ * search touches a few pages of the mapping, not one page per slot:
+ * every page a child touches first costs it a fault.
+ */
 struct slot {
 	int		 used;
 	unsigned	 key_len;
@@ -32,14 +37,13 @@ struct slot {
 	time_t		 expires;
 	unsigned long	 stamp;		/* for least-recently-used replacement */
 	unsigned	 len;
-	unsigned char	 data[SLOT_DATA_MAX];
 };
 
 struct shared {
 	pthread_mutex_t	 lock;
 	unsigned long	 clock;
 	size_t		 nslots;
-	struct slot	 slots[];
+	struct slot	 slots[];	/* then nslots * SLOT_DATA_MAX of data */
 };
 
 struct sesscache {
@@ -60,7 +64,8 @@ sesscache_new(const struct service *svc)
 	void *p;
 
 	cache = xcalloc(1, sizeof(*cache));
-	cache->size = sizeof(struct shared) + nslots * sizeof(struct slot);
+	cache->size = sizeof(struct shared) + nslots * (sizeof(struct slot) +
+	    SLOT_DATA_MAX);
 	cache->timeout = (long)svc->session_cache_timeout;
 	p = mmap(NULL, cache->size, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -100,6 +105,14 @@ static void
 unlock(struct shared *shm)
 {
 	pthread_mutex_unlock(&shm->lock);
+}
+
+static unsigned char *
+data_of(struct shared *shm, const struct slot *slot)
+{
+	unsigned char *base = (unsigned char *)&shm->slots[shm->nslots];
+
+	return base + (size_t)(slot - shm->slots) * SLOT_DATA_MAX;
 }
 
 static struct slot *
@@ -152,7 +165,7 @@ store(struct sesscache *cache, const unsigned char *key, unsigned key_len,
 	slot->expires = now + cache->timeout;
 	slot->stamp = ++cache->shm->clock;
 	slot->len = (unsigned)len;
-	memcpy(slot->data, buf, (size_t)len);
+	memcpy(data_of(cache->shm, slot), buf, (size_t)len);
 	unlock(cache->shm);
 }
 
@@ -168,7 +181,7 @@ fetch(struct sesscache *cache, const unsigned char *key, unsigned key_len)
 	slot = find(cache->shm, key, key_len);
 	if (slot != NULL && slot->expires >= time(NULL)) {
 		len = slot->len;
-		memcpy(buf, slot->data, len);
+		memcpy(buf, data_of(cache->shm, slot), len);
 		slot->stamp = ++cache->shm->clock;
 	}
 	unlock(cache->shm);
@@ -202,6 +215,10 @@ new_cb(SSL *ssl, SSL_SESSION *sess)
 
 	log_msg(LOG_DEBUG, "New session callback");
 	if (SSL_is_server(ssl)) {
+		/* TLS 1.3 tickets carry the session: no lookup by id follows */
+		if (SSL_version(ssl) >= TLS1_3_VERSION &&
+		    !(SSL_get_options(ssl) & SSL_OP_NO_TICKET))
+			return 0;
 		id = SSL_SESSION_get_id(sess, &len);
 		store(cache, id, len, sess);
 	} else if (SSL_SESSION_is_resumable(sess)) {
