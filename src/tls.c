@@ -87,6 +87,8 @@ set_up(struct client *c)
 	SSL_set_info_callback(c->ssl, info_callback);
 	SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
+	/* several records per read() in bulk transfers */
+	SSL_set_read_ahead(c->ssl, 1);
 	if (!SSL_set_rfd(c->ssl, c->tls_rfd) ||
 	    !SSL_set_wfd(c->ssl, c->tls_wfd)) {
 		sslerr_log("SSL_set_fd");

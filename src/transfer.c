@@ -383,7 +383,7 @@ wait_events(struct pump *p, struct pollfd *fds, int *n)
 {
 	int closing = !p->tls_wr && p->shutdown_wants == 0 && !p->sock_rd;
 	int pending = p->tls_rd && room(&p->to_sock) > 0 &&
-	    SSL_pending(p->c->ssl) > 0;
+	    SSL_has_pending(p->c->ssl);
 	int rc;
 
 	*n = build_poll(p, fds);
@@ -430,7 +430,7 @@ step(struct pump *p, const struct pollfd *fds, int n)
 	if (p->sock_rd && (plain_r & any))
 		plain_read(p);
 	if (p->tls_rd && ((tls_r & any) || (p->read_wants_write &&
-	    (tls_w & any)) || SSL_pending(c->ssl) > 0))
+	    (tls_w & any)) || SSL_has_pending(c->ssl)))
 		tls_read(p);
 	/* what was just read can often go out at once, saving a poll */
 	if (p->sock_wr && p->to_sock.len > 0 && !p->failed)
