@@ -152,6 +152,18 @@ def bulk(d, nbytes, client_mode):
     return {"MB/s": nbytes / elapsed / 1e6, "CPU s/GiB": cpu / (nbytes / 2**30)}
 
 
+def start_echo(d, name):
+    """A peers.py echo server pinned to CPU 1; returns (process, port)."""
+    portfile = os.path.join(d.tmp, name + ".port")
+    echo = spawn([sys.executable, os.path.join(TOP, "tests/integration/peers.py"), "echo",
+                  "--port-file", portfile])
+    while not os.path.exists(portfile):
+        time.sleep(0.05)
+    port = int(open(portfile).read())
+    os.unlink(portfile)
+    return echo, port
+
+
 def handshake_worker(port, deadline, counts, idx):
     os.sched_setaffinity(0, {1})
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -168,13 +180,8 @@ def handshake_worker(port, deadline, counts, idx):
 
 
 def handshakes(d, seconds, workers):
-    echo_port, acc = free_port(), free_port()
-    echo = spawn([sys.executable, os.path.join(TOP, "tests/integration/peers.py"), "echo",
-                  "--port-file", os.path.join(d.tmp, "hs.port")])
-    while not os.path.exists(os.path.join(d.tmp, "hs.port")):
-        time.sleep(0.05)
-    echo_port = int(open(os.path.join(d.tmp, "hs.port")).read())
-    os.unlink(os.path.join(d.tmp, "hs.port"))
+    echo, echo_port = start_echo(d, "hs")
+    acc = free_port()
     d.start(section("hs", acc, echo_port, d.cert))
     cpu0 = cpu_seconds(d.proc.pid)
     deadline = time.monotonic() + seconds
@@ -197,13 +204,7 @@ def handshakes(d, seconds, workers):
 
 
 def rtt(d, count):
-    portfile = os.path.join(d.tmp, "rtt.port")
-    echo = spawn([sys.executable, os.path.join(TOP, "tests/integration/peers.py"), "echo",
-                  "--port-file", portfile])
-    while not os.path.exists(portfile):
-        time.sleep(0.05)
-    echo_port = int(open(portfile).read())
-    os.unlink(portfile)
+    echo, echo_port = start_echo(d, "rtt")
     acc = free_port()
     d.start(section("rtt", acc, echo_port, d.cert))
     out = subprocess.run([sys.executable, os.path.join(TOP, "tests/integration/peers.py"),
@@ -216,13 +217,7 @@ def rtt(d, count):
 
 
 def idle_memory(d, nconn):
-    portfile = os.path.join(d.tmp, "idle.port")
-    echo = spawn([sys.executable, os.path.join(TOP, "tests/integration/peers.py"), "echo",
-                  "--port-file", portfile])
-    while not os.path.exists(portfile):
-        time.sleep(0.05)
-    echo_port = int(open(portfile).read())
-    os.unlink(portfile)
+    echo, echo_port = start_echo(d, "idle")
     acc = free_port()
     d.start(section("idle", acc, echo_port, d.cert))
     time.sleep(0.5)

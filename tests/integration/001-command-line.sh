@@ -6,8 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 lib_mktemp
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
 
 # Lines after the banner (the first four lines name the program and
 # OpenSSL build, which legitimately differ).

@@ -10,8 +10,6 @@ lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 command -v openssl >/dev/null 2>&1 || { echo "SKIP: openssl not installed"; exit $SKIP; }
 lib_mktemp
 lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
 certs=$TEST_TMP/certs
 size=$((64 << 20))
 

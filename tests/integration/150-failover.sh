@@ -13,8 +13,6 @@
 lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 lib_mktemp
 lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
 
 # backend NAME: answer "NAME\n" to every connection and close
 cat >"$TEST_TMP/backend.py" <<'EOF'

@@ -8,8 +8,6 @@
 lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 lib_mktemp
 lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
 
 lib_peer echo echo || exit 1
 cat >"$TEST_TMP/s.conf" <<EOF

@@ -6,8 +6,6 @@
 . "$(dirname "$0")/lib.sh"
 lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 lib_mktemp
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
 
 key=$(openssl rand -hex 32)
 printf 'alice:%s\nbob:%s\n' "$(openssl rand -hex 32)" "$key" >"$TEST_TMP/psk.txt"

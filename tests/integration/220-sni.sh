@@ -7,8 +7,6 @@
 lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 lib_mktemp
 lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
 cd "$TEST_TMP/certs" || exit 1
 for name in www.example.org mail.example.net; do
     openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$name.key" \

@@ -7,8 +7,6 @@
 lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 lib_mktemp
 lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
-fail=0
-bad() { echo "FAIL: $*"; fail=1; }
 c=$TEST_TMP/certs
 (
     cd "$c" || exit 1

@@ -20,6 +20,11 @@
 
 SKIP=77
 
+# a test's verdict: "bad MESSAGE" records a failure and goes on; the
+# script ends with "exit $fail"
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP_SRCDIR=$(cd "$LIB_DIR/../.." && pwd)
 CORPUS_DIR="$TOP_SRCDIR/tests/corpus"
