@@ -13,6 +13,8 @@ Figures (see ../../../shared/reference/PERFORMANCE.md for the anchors):
   bulk-server   MB/s and daemon CPU s/GiB, TLS client -> daemon -> sink
   bulk-client   the same through client mode, plain client -> daemon -> TLS sink
   handshakes    full TLS 1.3 handshakes with a tiny request: conn/s, CPU us/conn
+  resume-*      resumed handshakes (TLS 1.3 tickets, TLS 1.2 tickets, TLS 1.2
+                session ids only): conn/s, CPU us/conn, share resumed
   rtt           64-byte echo round trips: p50 and p99 in us
   idle-memory   private memory + page tables per idle connection, KiB
 """
@@ -203,6 +205,61 @@ def handshakes(d, seconds, workers):
     return {"conn/s": total / elapsed, "CPU us/conn": cpu / total * 1e6}
 
 
+def resumed_worker(port, deadline, kind, results, idx):
+    os.sched_setaffinity(0, {1})
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if kind != "tls13-ticket":
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    if kind == "tls12-id":
+        ctx.options |= ssl.OP_NO_TICKET
+    session, n, reused = None, 0, 0
+    while time.monotonic() < deadline:
+        with socket.create_connection(("127.0.0.1", port)) as raw:
+            s = ctx.wrap_socket(raw, session=session)
+            s.sendall(b"x")
+            s.recv(1)
+            reused += s.session_reused
+            session = s.session
+            try:
+                # a clean close: a server drops sessions ended without one
+                s.unwrap()
+            except (OSError, ssl.SSLError):
+                pass
+        n += 1
+    results[idx] = (n, reused)
+
+
+def resumed(d, seconds, workers, kind):
+    """Resumed handshakes: conn/s, CPU us/conn and the share resumed."""
+    echo, echo_port = start_echo(d, "res")
+    acc = free_port()
+    d.start(section("res", acc, echo_port, d.cert))
+    cpu0 = cpu_seconds(d.proc.pid)
+    deadline = time.monotonic() + seconds
+    results = [(0, 0)] * workers
+    threads = [threading.Thread(target=resumed_worker,
+                                args=(acc, deadline, kind, results, i))
+               for i in range(workers)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.monotonic() - t0
+    time.sleep(0.5)
+    cpu = cpu_seconds(d.proc.pid) - cpu0
+    d.stop()
+    echo.terminate()
+    echo.wait()
+    total = sum(r[0] for r in results)
+    reused = sum(r[1] for r in results)
+    # the first connection of each worker cannot resume
+    return {"conn/s": total / elapsed, "CPU us/conn": cpu / total * 1e6,
+            "resumed %": 100.0 * reused / max(1, total - workers)}
+
+
 def rtt(d, count):
     echo, echo_port = start_echo(d, "rtt")
     acc = free_port()
@@ -266,6 +323,9 @@ def main():
         "bulk-server": lambda d: bulk(d, args.bytes, False),
         "bulk-client": lambda d: bulk(d, args.bytes, True),
         "handshakes": lambda d: handshakes(d, args.seconds, args.workers),
+        "resume-tls13-ticket": lambda d: resumed(d, args.seconds, args.workers, "tls13-ticket"),
+        "resume-tls12-ticket": lambda d: resumed(d, args.seconds, args.workers, "tls12-ticket"),
+        "resume-tls12-id": lambda d: resumed(d, args.seconds, args.workers, "tls12-id"),
         "rtt": lambda d: rtt(d, args.rtt_count),
         "idle-memory": lambda d: idle_memory(d, args.idle),
     }
@@ -279,14 +339,14 @@ def main():
                 r = fn(d)
                 for k, v in r.items():
                     results.setdefault((name, k), {}).setdefault(d.name, []).append(v)
-                print("round %d %-12s %-9s %s" % (rnd + 1, name, d.name,
+                print("round %d %-20s %-9s %s" % (rnd + 1, name, d.name,
                       "  ".join("%s %.1f" % kv for kv in r.items())), flush=True)
-    print("\n%-12s %-12s %12s %12s %8s %16s" % ("figure", "unit", "ours", "stunnel4",
+    print("\n%-20s %-12s %12s %12s %8s %16s" % ("figure", "unit", "ours", "stunnel4",
                                                  "ratio", "spread"))
     for (name, unit), per in results.items():
         ours, ref = per["ours"], per["stunnel4"]
         ratios = [a / b for a, b in zip(ours, ref) if b]
-        print("%-12s %-12s %12.1f %12.1f %8.2f %16s" % (
+        print("%-20s %-12s %12.1f %12.1f %8.2f %16s" % (
             name, unit, statistics.median(ours), statistics.median(ref),
             statistics.median(ours) / statistics.median(ref),
             "[%.2f-%.2f]" % (min(ratios), max(ratios)) if ratios else "-"))
