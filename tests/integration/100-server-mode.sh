@@ -1,7 +1,8 @@
 #!/bin/bash
 # Server mode: TLS clients (openssl s_client, Python ssl) through the
 # daemon to a plain echo server; 256 MiB each way with equal checksums,
-# and the reference's log lines.
+# garbage and a client leaving mid-handshake are refused with the
+# reference's messages, and the reference's log lines.
 . "$(dirname "$0")/lib.sh"
 lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 lib_mktemp
@@ -32,8 +33,18 @@ read -r _ sent _ received count < <($PEERS client "$port" $((256 << 20)) --tls \
 [ "$count" = $((256 << 20)) ] || bad "256 MiB: received $count bytes"
 [ "$sent" = "$received" ] || bad "256 MiB: checksums differ"
 
+# garbage instead of a ClientHello, and a client that leaves mid-handshake
+printf 'GET / HTTP/1.0\r\n\r\n' | timeout 5 socat -t 2 - "TCP:127.0.0.1:$port" >"$TEST_TMP/garbage" 2>/dev/null
+[ -s "$TEST_TMP/garbage" ] && bad "plain HTTP got an answer from the backend"
+python3 -c "import socket; s = socket.create_connection(('127.0.0.1', $port)); s.sendall(bytes.fromhex('160301')); s.close()"
+
 sleep 0.5
 log="$TEST_TMP/d.out"
+grep -Eq 'LOG3\[[0-9]+\]: SSL_accept: .*http request' "$log" || bad "no 'SSL_accept: ... http request' line"
+grep -Eq 'LOG5\[[0-9]+\]: Connection reset: 0 byte\(s\) sent to TLS, 0 byte\(s\) sent to socket$' "$log" ||
+    bad "garbage did not end with 'Connection reset'"
+[ "$(grep -c 'SSL_accept: ' "$log")" -ge 2 ] || bad "a client leaving mid-handshake is not logged"
+kill -0 "$(pgrep -f "$TEST_TMP/s.conf" | head -1)" 2>/dev/null || bad "daemon died"
 grep -Eq 'LOG5\[[0-9]+\]: Service \[tls-server\] accepted connection from 127\.0\.0\.1:[0-9]+$' "$log" ||
     bad "no accept line"
 grep -Eq 'LOG6\[[0-9]+\]: TLS accepted: new session negotiated$' "$log" || bad "no 'TLS accepted' line"
