@@ -10,6 +10,7 @@
 #include "common.h"
 #include "ctx.h"
 #include "keys.h"
+#include "ocsp.h"
 #include "client.h"
 #include "log.h"
 #include "sslerr.h"
@@ -428,6 +429,8 @@ ctx_init(struct service *svc)
 	    set_curves(svc, ctx) < 0)
 		return -1;
 	verify_set_mode(svc, ctx);
+	if (!svc->client || verify_chain_wanted(svc))
+		ocsp_stapling_attach(ctx, svc->client);
 	if (svc->psk != NULL)
 		psk_attach(ctx, svc->client);
 	if (!svc->client && svc->ca_file != NULL)

@@ -226,3 +226,140 @@ ocsp_check(struct client *c, X509_STORE_CTX *store, X509 *cert, int depth)
 	log_msg(LOG_ERR, "OCSP: Rejected (OCSPrequire = yes)");
 	return 0;
 }
+
+/* ------------------------------------------------------------------ */
+/* stapling: the server sends its own status, the client checks it   */
+
+static X509 *
+own_issuer(SSL *ssl, X509 *cert)
+{
+	STACK_OF(X509) *chain = NULL;
+	X509_STORE_CTX *store;
+	X509 *issuer = NULL;
+	int i;
+
+	SSL_get0_chain_certs(ssl, &chain);
+	for (i = 0; i < sk_X509_num(chain); i++)
+		if (X509_check_issued(sk_X509_value(chain, i), cert) ==
+		    X509_V_OK)
+			return sk_X509_value(chain, i);
+	store = X509_STORE_CTX_new();
+	if (store != NULL && X509_STORE_CTX_init(store,
+	    SSL_CTX_get_cert_store(SSL_get_SSL_CTX(ssl)), cert, NULL) &&
+	    X509_STORE_CTX_get1_issuer(&issuer, store, cert) == 1) {
+		X509_STORE_CTX_free(store);
+		X509_free(issuer);	/* the store keeps a reference */
+		return issuer;
+	}
+	X509_STORE_CTX_free(store);
+	return NULL;
+}
+
+/* server: fetch our certificate's status from its AIA responder */
+static int
+server_status(SSL *ssl, void *arg)
+{
+	struct client *c = SSL_get_app_data(ssl);
+	X509 *cert = SSL_get_certificate(ssl), *issuer;
+	STACK_OF(OPENSSL_STRING) *aia;
+	OCSP_REQUEST *req = NULL;
+	OCSP_CERTID *id = NULL;
+	OCSP_RESPONSE *resp = NULL;
+	unsigned char *der = NULL;
+	int len = 0;
+
+	(void)arg;
+	if (c == NULL || cert == NULL)
+		return SSL_TLSEXT_ERR_NOACK;
+	log_msg(LOG_DEBUG, "OCSP stapling: Server callback called");
+	aia = X509_get1_ocsp(cert);
+	issuer = own_issuer(ssl, cert);
+	if (aia == NULL || issuer == NULL) {
+		log_msg(LOG_INFO, aia == NULL ? "OCSP: No AIA responder URL" :
+		    "OCSP: The root CA certificate was not found");
+		goto out;
+	}
+	req = OCSP_REQUEST_new();
+	id = OCSP_cert_to_id(NULL, cert, issuer);
+	if (req == NULL || id == NULL ||
+	    !OCSP_request_add0_id(req, OCSP_CERTID_dup(id)))
+		goto out;
+	log_msg(LOG_NOTICE, "OCSP: Connecting the AIA responder \"%s\"",
+	    sk_OPENSSL_STRING_value(aia, 0));
+	resp = ask(c, sk_OPENSSL_STRING_value(aia, 0), req);
+	if (resp != NULL && OCSP_response_status(resp) ==
+	    OCSP_RESPONSE_STATUS_SUCCESSFUL)
+		len = i2d_OCSP_RESPONSE(resp, &der);
+out:
+	X509_email_free(aia);
+	OCSP_CERTID_free(id);
+	OCSP_REQUEST_free(req);
+	OCSP_RESPONSE_free(resp);
+	ERR_clear_error();
+	if (len <= 0) {
+		log_msg(LOG_INFO, "OCSP: No OCSP stapling response to send");
+		return SSL_TLSEXT_ERR_NOACK;
+	}
+	SSL_set_tlsext_status_ocsp_resp(ssl, der, len);
+	log_msg(LOG_DEBUG, "OCSP stapling: OCSP response sent back");
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/* client: a revoked stapled status ends the handshake */
+static int
+client_status(SSL *ssl, void *arg)
+{
+	struct client *c = SSL_get_app_data(ssl);
+	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
+	const unsigned char *p;
+	OCSP_RESPONSE *resp;
+	OCSP_BASICRESP *basic = NULL;
+	OCSP_CERTID *id = NULL;
+	int status = -1, reason, len, ok = 1;
+
+	(void)arg;
+	if (c == NULL)
+		return 1;
+	log_msg(LOG_DEBUG, "OCSP stapling: Client callback called");
+	len = (int)SSL_get_tlsext_status_ocsp_resp(ssl, &p);
+	if (len <= 0 || p == NULL) {
+		log_msg(LOG_INFO, "OCSP: No OCSP stapling response received");
+		return 1;	/* the verify callback may still ask */
+	}
+	log_msg(LOG_INFO, "OCSP: OCSP stapling response received");
+	resp = d2i_OCSP_RESPONSE(NULL, &p, len);
+	if (resp != NULL && sk_X509_num(chain) > 1)
+		basic = OCSP_response_get1_basic(resp);
+	if (basic != NULL)
+		id = OCSP_cert_to_id(NULL, sk_X509_value(chain, 0),
+		    sk_X509_value(chain, 1));
+	if (id != NULL && OCSP_basic_verify(basic, chain,
+	    SSL_CTX_get_cert_store(SSL_get_SSL_CTX(ssl)),
+	    c->svc->ocsp_flags) > 0 &&
+	    OCSP_resp_find_status(basic, id, &status, &reason, NULL, NULL,
+	    NULL)) {
+		log_msg(LOG_INFO, "OCSP: Status: %s",
+		    OCSP_cert_status_str(status));
+		if (status == V_OCSP_CERTSTATUS_REVOKED) {
+			log_msg(LOG_ERR, "OCSP: Rejected (revoked)");
+			ok = 0;
+		}
+	}
+	OCSP_CERTID_free(id);
+	OCSP_BASICRESP_free(basic);
+	OCSP_RESPONSE_free(resp);
+	ERR_clear_error();
+	return ok;
+}
+
+/* servers staple when asked; verifying clients ask and check */
+void
+ocsp_stapling_attach(SSL_CTX *ctx, int client)
+{
+	if (client)
+		SSL_CTX_set_tlsext_status_cb(ctx, client_status);
+	else
+		SSL_CTX_set_tlsext_status_cb(ctx, server_status);
+	log_msg(LOG_DEBUG, "OCSP: %s OCSP stapling enabled",
+	    client ? "Client" : "Server");
+}

@@ -6,5 +6,6 @@
 #include <openssl/x509.h>
 
 int	 ocsp_check(struct client *, X509_STORE_CTX *, X509 *, int);
+void	 ocsp_stapling_attach(SSL_CTX *, int);
 
 #endif

@@ -100,6 +100,9 @@ set_up(struct client *c)
 		return 0;
 	}
 	SSL_set_connect_state(c->ssl);
+	if (verify_chain_wanted(c->svc) &&
+	    !SSL_set_tlsext_status_type(c->ssl, TLSEXT_STATUSTYPE_ocsp))
+		sslerr_log("OCSP: SSL_set_tlsext_status_type");
 	if (c->svc->session_resume)
 		sesscache_offer(c->ssl);
 	sni = client_sni(c->svc);

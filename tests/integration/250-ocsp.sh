@@ -2,27 +2,42 @@
 # OCSP in client mode against a real responder (openssl ocsp): a server
 # whose certificate is good is accepted, a revoked one is rejected ("OCSP:
 # Rejected (revoked)" and "Rejected by OCSP"), and with the responder
-# down the connection fails unless "OCSPrequire = no".
+# down the connection fails unless "OCSPrequire = no". Stapling: a server
+# whose certificate names the responder (AIA) staples its status for
+# openssl s_client -status, and a verifying client section refuses a
+# server that staples "revoked".
 . "$(dirname "$0")/lib.sh"
 lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 lib_mktemp
 lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
 c=$TEST_TMP/certs
+ocsp_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 (
     cd "$c" || exit 1
     openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout revoked.key \
         -out revoked.crt -days 2 -subj /CN=localhost -CA ca.pem -CAkey ca.key \
         -addext "subjectAltName=DNS:localhost" -addext "basicConstraints=CA:FALSE"
     cat revoked.key revoked.crt >revoked.pem
+    for n in staple-good staple-revoked; do
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $n.key \
+            -out $n.crt -days 2 -subj /CN=localhost -CA ca.pem -CAkey ca.key \
+            -addext "subjectAltName=DNS:localhost" -addext "basicConstraints=CA:FALSE" \
+            -addext "authorityInfoAccess=OCSP;URI:http://127.0.0.1:$ocsp_port"
+        cat $n.key $n.crt >$n.pem
+    done
     exp=$(date -u -d '+2 days' +%y%m%d%H%M%SZ)
     now=$(date -u +%y%m%d%H%M%SZ)
     good=$(openssl x509 -in cert.pem -noout -serial | cut -d= -f2)
     bad=$(openssl x509 -in revoked.crt -noout -serial | cut -d= -f2)
+    echo "unique_subject = no" >index.txt.attr
     printf 'V\t%s\t\t%s\tunknown\t/CN=localhost\n' "$exp" "$good" >index.txt
     printf 'R\t%s\t%s\t%s\tunknown\t/CN=localhost\n' "$exp" "$now" "$bad" >>index.txt
+    printf 'V\t%s\t\t%s\tunknown\t/CN=localhost\n' "$exp" \
+        "$(openssl x509 -in staple-good.crt -noout -serial | cut -d= -f2)" >>index.txt
+    printf 'R\t%s\t%s\t%s\tunknown\t/CN=localhost\n' "$exp" "$now" \
+        "$(openssl x509 -in staple-revoked.crt -noout -serial | cut -d= -f2)" >>index.txt
 ) >/dev/null 2>&1 || { echo "FAIL: test files"; exit 1; }
 
-ocsp_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 lib_bg responder openssl ocsp -index "$c/index.txt" -port "$ocsp_port" \
     -rsigner "$c/ca.pem" -rkey "$c/ca.key" -CA "$c/ca.pem"
 lib_wait_for "$TEST_TMP/responder.out" 'waiting for OCSP client connections' || { echo "FAIL: responder"; exit 1; }
@@ -39,6 +54,16 @@ cert = $c/server.pem
 accept = 127.0.0.1:0
 connect = 127.0.0.1:$PEER_PORT
 cert = $c/revoked.pem
+[staple-good]
+accept = 127.0.0.1:0
+connect = 127.0.0.1:$PEER_PORT
+cert = $c/staple-good.pem
+CAfile = $c/ca.pem
+[staple-revoked]
+accept = 127.0.0.1:0
+connect = 127.0.0.1:$PEER_PORT
+cert = $c/staple-revoked.pem
+CAfile = $c/ca.pem
 EOF
 lib_daemon s "$TEST_TMP/s.conf" || exit 1
 client_section() {  # NAME TARGET OCSP-URL REQUIRE
@@ -52,6 +77,8 @@ dead=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
     client_section revoked "$(lib_port s revoked)" "http://127.0.0.1:$ocsp_port" yes
     client_section down-required "$(lib_port s good)" "http://127.0.0.1:$dead" yes
     client_section down-optional "$(lib_port s good)" "http://127.0.0.1:$dead" no
+    printf '[stapled]\nclient = yes\naccept = 127.0.0.1:0\nconnect = 127.0.0.1:%s\n' "$(lib_port s staple-revoked)"
+    printf 'verifyChain = yes\nCAfile = %s\ncheckHost = localhost\n' "$c/ca.pem"
 } >"$TEST_TMP/c.conf"
 lib_daemon c "$TEST_TMP/c.conf" || exit 1
 through() {  # SECTION: does a message get through?
@@ -62,6 +89,10 @@ through good || bad "good certificate refused"
 through revoked && bad "revoked certificate accepted"
 through down-required && bad "accepted without an OCSP answer although OCSPrequire = yes"
 through down-optional || bad "OCSPrequire = no: refused without an OCSP answer"
+through stapled && bad "a server stapling 'revoked' was accepted"
+out=$(sleep 1 | timeout 5 openssl s_client -connect "127.0.0.1:$(lib_port s staple-good)" -status 2>/dev/null)
+echo "$out" | grep -q 'OCSP Response Status: successful' || bad "no stapled OCSP response for s_client -status"
+echo "$out" | grep -q 'Cert Status: good' || bad "the stapled response does not say good"
 sleep 0.3
 log=$TEST_TMP/c.out
 grep -q 'LOG5\[[0-9]*\]: OCSP: Connecting the configured responder "http://127.0.0.1:'"$ocsp_port"'"' "$log" ||
@@ -71,4 +102,5 @@ grep -q 'LOG3\[[0-9]*\]: OCSP: Rejected (revoked)' "$log" || bad "no 'OCSP: Reje
 grep -q 'LOG4\[[0-9]*\]: Rejected by OCSP at depth=0: CN=localhost' "$log" || bad "no 'Rejected by OCSP'"
 grep -q 'LOG3\[[0-9]*\]: OCSP: Rejected (OCSPrequire = yes)' "$log" || bad "no 'Rejected (OCSPrequire = yes)'"
 grep -q 'LOG5\[[0-9]*\]: OCSP: Accepted (OCSPrequire = no)' "$log" || bad "no 'Accepted (OCSPrequire = no)'"
+grep -q 'LOG6\[[0-9]*\]: OCSP: OCSP stapling response received' "$log" || bad "no 'OCSP stapling response received'"
 exit $fail
