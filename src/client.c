@@ -12,6 +12,7 @@
 #include "common.h"
 #include "client.h"
 #include "exec.h"
+#include "ident.h"
 #include "libwrap.h"
 #include "log.h"
 #include "network.h"
@@ -92,7 +93,7 @@ accept_peer(struct client *c)
 	if (c->peer.sa.ss_family != AF_UNIX &&
 	    sockopt_apply(c->local_rfd, SOCK_LOCAL, &c->svc->socket_opts) < 0)
 		log_msg(LOG_WARNING, "Failed to set local socket options");
-	if (libwrap_check(c) < 0) {
+	if (libwrap_check(c) < 0 || ident_check(c) < 0) {
 		client_error(c, CERR_RESET);
 		return -1;
 	}

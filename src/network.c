@@ -38,6 +38,8 @@ net_wait(int fd, short events, unsigned timeout, const char *what)
 	return rc;
 }
 
+static int connect_one(struct client *, const struct addr *, unsigned, int);
+
 static int
 set_nonblocking(int fd)
 {
@@ -71,6 +73,24 @@ bind_local(struct client *c, int fd, int family)
 static int
 try_connect(struct client *c, const struct addr *a)
 {
+	return connect_one(c, a, c->svc->timeout_connect, 1);
+}
+
+/* a helper connection (ident, OCSP) to A, with TIMEOUT seconds */
+int
+net_connect_to(struct client *c, const struct addr *a, unsigned timeout)
+{
+	return connect_one(c, a, timeout, 0);
+}
+
+/*
+ * Connect to A within TIMEOUT seconds; REMOTE applies the remote socket
+ * options and the "local" source address of a service's own targets.
+ */
+static int
+connect_one(struct client *c, const struct addr *a, unsigned timeout,
+    int remote)
+{
 	char text[ADDR_TEXT_MAX];
 	socklen_t len = sizeof(int);
 	int fd, err = 0, rc;
@@ -81,10 +101,10 @@ try_connect(struct client *c, const struct addr *a)
 		log_errno("remote socket");
 		return -1;
 	}
-	if (a->sa.ss_family != AF_UNIX &&
+	if (remote && a->sa.ss_family != AF_UNIX &&
 	    sockopt_apply(fd, SOCK_REMOTE, &c->svc->socket_opts) < 0)
 		log_msg(LOG_WARNING, "Failed to set remote socket options");
-	if (c->svc->local != NULL && a->sa.ss_family != AF_UNIX &&
+	if (remote && c->svc->local != NULL && a->sa.ss_family != AF_UNIX &&
 	    bind_local(c, fd, a->sa.ss_family) < 0) {
 		close(fd);
 		return -1;
@@ -101,8 +121,8 @@ try_connect(struct client *c, const struct addr *a)
 		return -1;
 	}
 	log_msg(LOG_DEBUG, "s_connect: s_poll_wait %s: waiting %u seconds",
-	    text, c->svc->timeout_connect);
-	rc = net_wait(fd, POLLOUT, c->svc->timeout_connect, "s_connect");
+	    text, timeout);
+	rc = net_wait(fd, POLLOUT, timeout, "s_connect");
 	if (rc == 0) {
 		log_msg(LOG_ERR, "s_connect: s_poll_wait %s: TIMEOUTconnect "
 		    "exceeded", text);

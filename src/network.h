@@ -5,6 +5,7 @@
 #include "client.h"
 
 int	 net_connect(struct client *);
+int	 net_connect_to(struct client *, const struct addr *, unsigned);
 int	 net_wait(int, short, unsigned, const char *);
 
 #endif

@@ -318,8 +318,6 @@ warn_unimplemented(const struct global *g, const struct service *svc)
 
 	if (svc->protocol > PROTO_NONE)
 		what[n++] = "protocol";
-	if (svc->ident != NULL)
-		what[n++] = "ident";
 	if (svc->sessiond != NULL)
 		what[n++] = "sessiond";
 	if (svc->transparent != 0)

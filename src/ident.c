@@ -1,0 +1,134 @@
+/*
+ * ident.c: "ident = USERNAME": ask the client's host who connected.
+ *
+ * Owns the RFC 1413 exchange: connect to the peer's ident service (port
+ * 113, "auth"), send "PEER_PORT , OUR_PORT", read one "... : USERID :
+ * OS : USER" line within TIMEOUTbusy, and refuse the connection unless
+ * USER is the configured name. Must never trust an answer it cannot
+ * parse: a malformed or missing answer refuses the connection.
+ */
+#include "common.h"
+#include "ident.h"
+#include "log.h"
+#include "network.h"
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define IDENT_LINE_MAX	1024
+
+static int
+port_of(const struct sockaddr_storage *sa)
+{
+	if (sa->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)sa)->sin_port);
+	return ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
+}
+
+static int
+ident_port(void)
+{
+	struct servent *se = getservbyname("auth", "tcp");
+
+	if (se == NULL) {
+		log_msg(LOG_WARNING, "Unknown service 'auth': using default 113");
+		return 113;
+	}
+	return ntohs((unsigned short)se->s_port);
+}
+
+/* one line from the ident server, or -1 */
+static int
+read_answer(struct client *c, int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len - 1) {
+		if (net_wait(fd, POLLIN, c->svc->timeout_busy, "IDENT") <= 0)
+			return -1;
+		n = read(fd, buf + got, len - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		buf[got] = '\0';
+		if (strchr(buf, '\n') != NULL)
+			break;
+	}
+	buf[got] = '\0';
+	return got > 0 ? 0 : -1;
+}
+
+/* "remote , local : USERID : OS : user" -> user (trimmed), or NULL */
+static char *
+parse_answer(char *line)
+{
+	char *type, *os, *user;
+
+	type = strchr(line, ':');
+	if (type == NULL)
+		return NULL;
+	os = strchr(type + 1, ':');
+	if (os == NULL)
+		return NULL;
+	*os = '\0';
+	if (strcmp(str_trim(type + 1), "USERID") != 0) {
+		log_msg(LOG_ERR, "Incorrect IDENT response type");
+		return NULL;
+	}
+	user = strchr(os + 1, ':');
+	return user == NULL ? NULL : str_trim(user + 1);
+}
+
+/* 0 if the peer's user is the configured one, -1 (logged) if not */
+int
+ident_check(struct client *c)
+{
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	struct addr server;
+	char line[IDENT_LINE_MAX], *user;
+	int fd, ok;
+
+	if (c->svc->ident == NULL || c->peer.len == 0)
+		return 0;
+	if (c->peer.sa.ss_family == AF_UNIX) {
+		log_msg(LOG_INFO, "IDENT not supported on Unix sockets");
+		return 0;
+	}
+	if (getsockname(c->local_rfd, (struct sockaddr *)&local, &len) < 0) {
+		log_errno("getsockname");
+		return -1;
+	}
+	server = c->peer;
+	if (server.sa.ss_family == AF_INET)
+		((struct sockaddr_in *)&server.sa)->sin_port =
+		    htons((unsigned short)ident_port());
+	else
+		((struct sockaddr_in6 *)&server.sa)->sin6_port =
+		    htons((unsigned short)ident_port());
+	fd = net_connect_to(c, &server, c->svc->timeout_connect);
+	if (fd < 0)
+		return -1;
+	log_msg(LOG_DEBUG, "IDENT server connected");
+	snprintf(line, sizeof(line), "%d , %d\r\n", port_of(&c->peer.sa),
+	    port_of(&local));
+	ok = write(fd, line, strlen(line)) == (ssize_t)strlen(line) &&
+	    read_answer(c, fd, line, sizeof(line)) == 0;
+	close(fd);
+	user = ok ? parse_answer(line) : NULL;
+	if (user == NULL) {
+		log_msg(LOG_ERR, "Malformed IDENT response");
+		return -1;
+	}
+	if (strcmp(user, c->svc->ident) != 0) {
+		log_msg(LOG_WARNING, "Connection from %s REFUSED by IDENT "
+		    "(user \"%s\")", c->peer_text, user);
+		return -1;
+	}
+	log_msg(LOG_INFO, "IDENT authentication passed");
+	return 0;
+}
