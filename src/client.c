@@ -16,6 +16,7 @@
 #include "libwrap.h"
 #include "log.h"
 #include "network.h"
+#include "protocol.h"
 #include "sockopt.h"
 #include "tls.h"
 #include "transfer.h"
@@ -108,6 +109,8 @@ remote_start(struct client *c)
 	int rc = c->svc->exec != NULL && !c->exec_local ? exec_start(c) :
 	    net_connect(c);
 
+	if (rc == 0)
+		rc = protocol_after_connect(c);
 	if (rc < 0)
 		client_error(c, CERR_RESET);
 	else

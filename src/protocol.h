@@ -1,0 +1,9 @@
+/* protocol.h: negotiations on the plain side, before or after TLS. */
+#ifndef STUNNEL_PROTOCOL_H
+#define STUNNEL_PROTOCOL_H
+
+#include "client.h"
+
+int	 protocol_after_connect(struct client *);
+
+#endif
