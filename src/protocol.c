@@ -2,9 +2,10 @@
  * protocol.c: "protocol =" negotiations.
  *
  * Owns what is said on the plain side around the TLS handshake. So far
- * only "proxy" (server mode): the HAProxy PROXY v1 line that tells the
- * backend who the client is, sent before any client data. The STARTTLS
- * family, connect, socks, pgsql, ldap and cifs are still to be written
+ * "proxy" (server mode: the HAProxy PROXY v1 line that tells the backend
+ * who the client is, sent before any client data) and "connect" (client
+ * mode: an HTTP CONNECT through a proxy, with basic authentication). The
+ * STARTTLS family, socks, pgsql, ldap and cifs are still to be written
  * (validate.c says so at start-up). Must never send client data itself.
  */
 #include "common.h"
@@ -12,8 +13,14 @@
 #include "log.h"
 
 #include <netdb.h>
+#include <openssl/evp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include "network.h"
+
+#define LINE_MAX_LEN	1024
 
 static int
 numeric(const struct sockaddr_storage *sa, socklen_t len, char *host,
@@ -63,11 +70,113 @@ send_proxy_header(struct client *c)
 	return 0;
 }
 
+/* LOGGED is what the log may show of LINE (credentials stay out) */
+static int
+put_line(struct client *c, const char *line, const char *logged)
+{
+	size_t len = strlen(line);
+
+	log_msg(LOG_DEBUG, " -> %s", logged != NULL ? logged : line);
+	if (write(c->remote_fd, line, len) != (ssize_t)len ||
+	    write(c->remote_fd, "\r\n", 2) != 2) {
+		log_errno("s_write: writesocket");
+		return -1;
+	}
+	return 0;
+}
+
+/* one CRLF- or LF-ended line, read a byte at a time (no read-ahead) */
+static int
+get_line(struct client *c, char *buf, size_t len)
+{
+	size_t n = 0;
+	ssize_t rc;
+	char ch;
+
+	for (;;) {
+		if (net_wait(c->remote_fd, POLLIN, c->svc->timeout_busy,
+		    "s_read_eof") <= 0)
+			return -1;
+		rc = read(c->remote_fd, &ch, 1);
+		if (rc <= 0) {
+			log_msg(LOG_ERR, "s_read: Received %zu out of requested "
+			    "line", n);
+			return -1;
+		}
+		if (ch == '\n')
+			break;
+		if (n + 1 >= len) {
+			log_msg(LOG_ERR, "fd_getline: Line too long");
+			return -1;
+		}
+		buf[n++] = ch;
+	}
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	log_msg(LOG_DEBUG, " <- %s", buf);
+	return 0;
+}
+
+/* client side of HTTP CONNECT (RFC 2817) through the configured proxy */
+static int
+http_connect(struct client *c)
+{
+	const struct service *svc = c->svc;
+	char line[LINE_MAX_LEN], creds[512];
+	unsigned char b64[700];
+	size_t i;
+	int rc;
+
+	snprintf(line, sizeof(line), "CONNECT %s HTTP/1.1", svc->protocol_host);
+	if (put_line(c, line, NULL) < 0)
+		return -1;
+	snprintf(line, sizeof(line), "Host: %s", svc->protocol_host);
+	if (put_line(c, line, NULL) < 0)
+		return -1;
+	for (i = 0; i < svc->protocol_header.n; i++)
+		if (put_line(c, svc->protocol_header.v[i], NULL) < 0)
+			return -1;
+	if (svc->protocol_auth != NULL &&
+	    strcasecmp(svc->protocol_auth, "basic") != 0) {
+		log_msg(LOG_ERR, "NTLM authentication is not available");
+		return -1;
+	}
+	if (svc->protocol_username != NULL && svc->protocol_password != NULL) {
+		snprintf(creds, sizeof(creds), "%s:%s", svc->protocol_username,
+		    svc->protocol_password);
+		EVP_EncodeBlock(b64, (const unsigned char *)creds,
+		    (int)strlen(creds));
+		snprintf(line, sizeof(line), "Proxy-Authorization: basic %s",
+		    (char *)b64);
+		OPENSSL_cleanse(creds, sizeof(creds));
+		rc = put_line(c, line, "Proxy-Authorization: basic *");
+		OPENSSL_cleanse(line, sizeof(line));
+		if (rc < 0)
+			return -1;
+	}
+	if (put_line(c, "", NULL) < 0 || get_line(c, line, sizeof(line)) < 0)
+		return -1;
+	if (strncmp(line, "HTTP/1.", 7) != 0 || strlen(line) < 12 ||
+	    strncmp(line + 9, "200", 3) != 0) {
+		log_msg(LOG_ERR, "CONNECT request rejected");
+		return -1;
+	}
+	do {		/* the headers of the answer, up to the empty line */
+		if (get_line(c, line, sizeof(line)) < 0)
+			return -1;
+	} while (line[0] != '\0');
+	log_msg(LOG_INFO, "CONNECT request accepted");
+	return 0;
+}
+
 /* the remote side is connected; say what the protocol says first */
 int
 protocol_after_connect(struct client *c)
 {
 	if (c->svc->protocol == PROTO_PROXY && !c->svc->client)
 		return send_proxy_header(c);
+	if (c->svc->protocol == PROTO_CONNECT && c->svc->client)
+		return http_connect(c);
 	return 0;
 }

@@ -316,7 +316,8 @@ warn_unimplemented(const struct global *g, const struct service *svc)
 	size_t n = 0, i;
 	char msg[160];
 
-	if (svc->protocol > PROTO_NONE && svc->protocol != PROTO_PROXY)
+	if (svc->protocol > PROTO_NONE && svc->protocol != PROTO_PROXY &&
+	    !(svc->protocol == PROTO_CONNECT && svc->client))
 		what[n++] = "protocol";
 	if (svc->sessiond != NULL)
 		what[n++] = "sessiond";
