@@ -3,8 +3,9 @@
  *
  * Owns what is said on the plain side around the TLS handshake. So far
  * "proxy" (server mode: the HAProxy PROXY v1 line that tells the backend
- * who the client is, sent before any client data) and "connect" (client
- * mode: an HTTP CONNECT through a proxy, with basic authentication). The
+ * who the client is, sent before any client data) and, in client mode,
+ * "connect" (an HTTP CONNECT through a proxy, with basic authentication)
+ * and the STARTTLS of smtp, pop3, imap and nntp. The server sides of the
  * STARTTLS family, socks, pgsql, ldap and cifs are still to be written
  * (validate.c says so at start-up). Must never send client data itself.
  */
@@ -170,13 +171,108 @@ http_connect(struct client *c)
 	return 0;
 }
 
+/* a line that must start with PREFIX; -1 (logged as WHY) otherwise */
+static int
+expect(struct client *c, const char *prefix, const char *why)
+{
+	char line[LINE_MAX_LEN];
+
+	if (get_line(c, line, sizeof(line)) < 0)
+		return -1;
+	if (strncasecmp(line, prefix, strlen(prefix)) != 0) {
+		log_msg(LOG_ERR, "%s", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* RFC 3207: greeting, EHLO, STARTTLS */
+static int
+smtp_client(struct client *c)
+{
+	char line[LINE_MAX_LEN];
+	const char *name = c->svc->protocol_host != NULL ?
+	    c->svc->protocol_host : "localhost";
+
+	do {	/* "220-" lines continue the greeting, "220 " ends it */
+		if (get_line(c, line, sizeof(line)) < 0)
+			return -1;
+		if (strncmp(line, "220", 3) != 0) {
+			log_msg(LOG_ERR, "Remote server is not RFC 1425 compliant");
+			return -1;
+		}
+	} while (line[3] == '-');
+	snprintf(line, sizeof(line), "EHLO %s", name);
+	if (put_line(c, line, NULL) < 0)
+		return -1;
+	do {
+		if (get_line(c, line, sizeof(line)) < 0)
+			return -1;
+		if (strncmp(line, "250", 3) != 0) {
+			log_msg(LOG_ERR, "Remote server is not RFC 1425 compliant");
+			return -1;
+		}
+	} while (line[3] == '-');
+	if (put_line(c, "STARTTLS", NULL) < 0)
+		return -1;
+	return expect(c, "220", "Remote server is not RFC 2487 compliant");
+}
+
+/* RFC 2595: POP3 STLS */
+static int
+pop3_client(struct client *c)
+{
+	if (expect(c, "+OK", "Unknown server welcome") < 0 ||
+	    put_line(c, "STLS", NULL) < 0)
+		return -1;
+	return expect(c, "+OK", "Server does not support TLS");
+}
+
+/* RFC 2595: IMAP STARTTLS */
+static int
+imap_client(struct client *c)
+{
+	if (expect(c, "* OK", "Unknown server welcome") < 0 ||
+	    put_line(c, "stunnel STARTTLS", NULL) < 0)
+		return -1;
+	return expect(c, "stunnel OK", "Server does not support TLS");
+}
+
+/* RFC 4642: NNTP STARTTLS */
+static int
+nntp_client(struct client *c)
+{
+	char line[LINE_MAX_LEN];
+
+	if (get_line(c, line, sizeof(line)) < 0)
+		return -1;
+	if (strncmp(line, "200", 3) != 0 && strncmp(line, "201", 3) != 0) {
+		log_msg(LOG_ERR, "Unknown server welcome");
+		return -1;
+	}
+	if (put_line(c, "STARTTLS", NULL) < 0)
+		return -1;
+	return expect(c, "382", "Server does not support TLS");
+}
+
 /* the remote side is connected; say what the protocol says first */
 int
 protocol_after_connect(struct client *c)
 {
-	if (c->svc->protocol == PROTO_PROXY && !c->svc->client)
-		return send_proxy_header(c);
-	if (c->svc->protocol == PROTO_CONNECT && c->svc->client)
+	if (!c->svc->client)
+		return c->svc->protocol == PROTO_PROXY ? send_proxy_header(c) : 0;
+	switch (c->svc->protocol) {
+	case PROTO_CONNECT:
 		return http_connect(c);
-	return 0;
+	case PROTO_SMTP:
+		return smtp_client(c);
+	case PROTO_POP3:
+		return pop3_client(c);
+	case PROTO_IMAP:
+		return imap_client(c);
+	case PROTO_NNTP:
+		return nntp_client(c);
+	default:
+		return 0;
+	}
 }

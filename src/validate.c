@@ -305,6 +305,25 @@ resolve_addresses(const struct global *g, struct service *svc)
 	return 0;
 }
 
+static int
+protocol_implemented(const struct service *svc)
+{
+	switch (svc->protocol) {
+	case PROTO_NONE:
+		return 1;
+	case PROTO_PROXY:
+		return !svc->client;
+	case PROTO_CONNECT:
+	case PROTO_SMTP:
+	case PROTO_POP3:
+	case PROTO_IMAP:
+	case PROTO_NNTP:
+		return svc->client;
+	default:
+		return 0;
+	}
+}
+
 /*
  * Options that load and validate but whose behaviour is still being
  * written: say so loudly rather than let them pass silently.
@@ -316,8 +335,7 @@ warn_unimplemented(const struct global *g, const struct service *svc)
 	size_t n = 0, i;
 	char msg[160];
 
-	if (svc->protocol > PROTO_NONE && svc->protocol != PROTO_PROXY &&
-	    !(svc->protocol == PROTO_CONNECT && svc->client))
+	if (!protocol_implemented(svc))
 		what[n++] = "protocol";
 	if (svc->sessiond != NULL)
 		what[n++] = "sessiond";
