@@ -193,6 +193,10 @@ serve(struct client *c)
 		return tls_start(c);
 	}
 	assign_sides(c);
+	if (protocol_before_tls(c) < 0) {
+		client_error(c, CERR_RESET);
+		return -1;
+	}
 	if (tls_start(c) < 0)
 		return -1;
 	if (remote_start(c) < 0)

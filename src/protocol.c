@@ -5,8 +5,9 @@
  * "proxy" (server mode: the HAProxy PROXY v1 line that tells the backend
  * who the client is, sent before any client data) and, in client mode,
  * "connect" (an HTTP CONNECT through a proxy, with basic authentication)
- * and the STARTTLS of smtp, pop3, imap and nntp. The server sides of the
- * STARTTLS family, socks, pgsql, ldap and cifs are still to be written
+ * and the STARTTLS of smtp, pop3, imap and nntp; "pgsql" on both sides.
+ * The server sides of the STARTTLS family, socks, ldap and cifs are still
+ * to be written
  * (validate.c says so at start-up). Must never send client data itself.
  */
 #include "common.h"
@@ -255,6 +256,82 @@ nntp_client(struct client *c)
 	return expect(c, "382", "Server does not support TLS");
 }
 
+static const unsigned char pgsql_ssl_request[8] = {
+	0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f	/* length 8, code 80877103 */
+};
+
+/* read exactly LEN bytes from FD within TIMEOUTbusy */
+static int
+read_exact(struct client *c, int fd, unsigned char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		if (net_wait(fd, POLLIN, c->svc->timeout_busy, "s_read") <= 0)
+			return -1;
+		n = read(fd, buf + got, len - got);
+		if (n <= 0) {
+			log_msg(LOG_ERR, "s_read: Received %zu out of requested "
+			    "%zu byte(s)", got, len);
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	return 0;
+}
+
+/* PostgreSQL client side: SSLRequest, then the server's 'S' */
+static int
+pgsql_client(struct client *c)
+{
+	unsigned char answer;
+
+	if (write(c->remote_fd, pgsql_ssl_request,
+	    sizeof(pgsql_ssl_request)) != (ssize_t)sizeof(pgsql_ssl_request)) {
+		log_errno("s_write: writesocket");
+		return -1;
+	}
+	if (read_exact(c, c->remote_fd, &answer, 1) < 0)
+		return -1;
+	if (answer != 'S') {
+		log_msg(LOG_ERR, "PostgreSQL server rejected TLS");
+		return -1;
+	}
+	return 0;
+}
+
+/* PostgreSQL server side, before TLS: the client's SSLRequest gets 'S' */
+static int
+pgsql_server(struct client *c)
+{
+	unsigned char request[8];
+
+	log_msg(LOG_DEBUG, "Started server-side psql protocol negotiation");
+	if (read_exact(c, c->local_rfd, request, sizeof(request)) < 0)
+		return -1;
+	if (memcmp(request, pgsql_ssl_request, sizeof(request)) != 0) {
+		log_msg(LOG_ERR, "PostgreSQL client did not request TLS, "
+		    "rejecting");
+		return -1;
+	}
+	log_msg(LOG_DEBUG, "SSLRequest received");
+	if (write(c->local_wfd, "S", 1) != 1) {
+		log_errno("s_write: writesocket");
+		return -1;
+	}
+	return 0;
+}
+
+/* server mode: the accepted side may have something to say before TLS */
+int
+protocol_before_tls(struct client *c)
+{
+	if (!c->svc->client && c->svc->protocol == PROTO_PGSQL)
+		return pgsql_server(c);
+	return 0;
+}
+
 /* the remote side is connected; say what the protocol says first */
 int
 protocol_after_connect(struct client *c)
@@ -272,6 +349,8 @@ protocol_after_connect(struct client *c)
 		return imap_client(c);
 	case PROTO_NNTP:
 		return nntp_client(c);
+	case PROTO_PGSQL:
+		return pgsql_client(c);
 	default:
 		return 0;
 	}

@@ -310,6 +310,7 @@ protocol_implemented(const struct service *svc)
 {
 	switch (svc->protocol) {
 	case PROTO_NONE:
+	case PROTO_PGSQL:
 		return 1;
 	case PROTO_PROXY:
 		return !svc->client;
