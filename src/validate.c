@@ -340,6 +340,10 @@ warn_unimplemented(const struct global *g, const struct service *svc)
 		what[n++] = "protocol";
 	if (svc->sessiond != NULL)
 		what[n++] = "sessiond";
+	if (svc->engine_id != NULL || svc->engine_num != 0)
+		what[n++] = "engineId/engineNum";
+	if (svc->ca_engine.n > 0)
+		what[n++] = "CAengine";
 	if (svc->transparent != 0)
 		what[n++] = "transparent";
 	for (i = 0; i < n; i++) {
