@@ -12,7 +12,8 @@ per-round ratios). Nothing here is a pass/fail test: machines are noisy.
 Figures (see ../../../shared/reference/PERFORMANCE.md for the anchors):
   bulk-server   MB/s and daemon CPU s/GiB, TLS client -> daemon -> sink
   bulk-client   the same through client mode, plain client -> daemon -> TLS sink
-  handshakes    full TLS 1.3 handshakes with a tiny request: conn/s, CPU us/conn
+  handshakes    full TLS 1.3 handshakes with a tiny request (ECDSA P-256;
+                -rsa: RSA-2048; -tls12: TLS 1.2 ECDSA): conn/s, CPU us/conn
   resume-*      resumed handshakes (TLS 1.3 tickets, TLS 1.2 tickets, TLS 1.2
                 session ids only): conn/s, CPU us/conn, share resumed
   rtt           64-byte echo round trips: p50 and p99 in us
@@ -166,11 +167,13 @@ def start_echo(d, name):
     return echo, port
 
 
-def handshake_worker(port, deadline, counts, idx):
+def handshake_worker(port, deadline, counts, idx, tls12):
     os.sched_setaffinity(0, {1})
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
+    if tls12:
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     n = 0
     while time.monotonic() < deadline:
         with socket.create_connection(("127.0.0.1", port)) as raw:
@@ -181,14 +184,15 @@ def handshake_worker(port, deadline, counts, idx):
     counts[idx] = n
 
 
-def handshakes(d, seconds, workers):
+def handshakes(d, seconds, workers, cert=None, tls12=False):
     echo, echo_port = start_echo(d, "hs")
     acc = free_port()
-    d.start(section("hs", acc, echo_port, d.cert))
+    d.start(section("hs", acc, echo_port, cert or d.cert))
     cpu0 = cpu_seconds(d.proc.pid)
     deadline = time.monotonic() + seconds
     counts = [0] * workers
-    threads = [threading.Thread(target=handshake_worker, args=(acc, deadline, counts, i))
+    threads = [threading.Thread(target=handshake_worker,
+                                args=(acc, deadline, counts, i, tls12))
                for i in range(workers)]
     t0 = time.monotonic()
     for t in threads:
@@ -318,11 +322,16 @@ def main():
     cert = os.path.join(tmp, "cert.pem")
     subprocess.run([os.path.join(TOP, "tools", "makecert.sh"), cert, "localhost"],
                    check=True, capture_output=True)
+    rsa = os.path.join(tmp, "rsa.pem")
+    subprocess.run([os.path.join(TOP, "tools", "makecert.sh"), rsa, "localhost"],
+                   check=True, capture_output=True, env=dict(os.environ, MAKECERT_KEY="rsa"))
     daemons = [Daemon("ours", args.ours, tmp, cert), Daemon("stunnel4", args.reference, tmp, cert)]
     figures = {
         "bulk-server": lambda d: bulk(d, args.bytes, False),
         "bulk-client": lambda d: bulk(d, args.bytes, True),
         "handshakes": lambda d: handshakes(d, args.seconds, args.workers),
+        "handshakes-rsa": lambda d: handshakes(d, args.seconds, args.workers, rsa),
+        "handshakes-tls12": lambda d: handshakes(d, args.seconds, args.workers, tls12=True),
         "resume-tls13-ticket": lambda d: resumed(d, args.seconds, args.workers, "tls13-ticket"),
         "resume-tls12-ticket": lambda d: resumed(d, args.seconds, args.workers, "tls12-ticket"),
         "resume-tls12-id": lambda d: resumed(d, args.seconds, args.workers, "tls12-id"),
