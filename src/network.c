@@ -69,13 +69,6 @@ bind_local(struct client *c, int fd, int family)
 	return rc;
 }
 
-/* one attempt; the connected descriptor, or -1 after logging why */
-static int
-try_connect(struct client *c, const struct addr *a)
-{
-	return connect_one(c, a, c->svc->timeout_connect, 1);
-}
-
 /* a helper connection (ident, OCSP) to A, with TIMEOUT seconds */
 int
 net_connect_to(struct client *c, const struct addr *a, unsigned timeout)
@@ -84,8 +77,9 @@ net_connect_to(struct client *c, const struct addr *a, unsigned timeout)
 }
 
 /*
- * Connect to A within TIMEOUT seconds; REMOTE applies the remote socket
- * options and the "local" source address of a service's own targets.
+ * One attempt to connect to A within TIMEOUT seconds: the descriptor, or
+ * -1 after logging why. REMOTE applies the remote socket options and the
+ * "local" source address of a service's own targets.
  */
 static int
 connect_one(struct client *c, const struct addr *a, unsigned timeout,
@@ -199,7 +193,8 @@ net_connect(struct client *c)
 		}
 	}
 	for (i = 0; i < targets->n && fd < 0; i++)
-		fd = try_connect(c, &targets->v[(start + i) % targets->n]);
+		fd = connect_one(c, &targets->v[(start + i) % targets->n],
+		    c->svc->timeout_connect, 1);
 	addrlist_free(&delayed);
 	if (fd < 0) {
 		log_msg(LOG_ERR, "No more addresses to connect");

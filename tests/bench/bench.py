@@ -167,83 +167,49 @@ def start_echo(d, name):
     return echo, port
 
 
-def handshake_worker(port, deadline, counts, idx, tls12):
+def client_worker(port, deadline, kind, results, idx):
+    """Connections in a loop: KIND is "full13", "full12" (full handshakes)
+    or "tls13-ticket", "tls12-ticket", "tls12-id" (offering the last
+    session); results[idx] = (connections, resumed)."""
     os.sched_setaffinity(0, {1})
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
-    if tls12:
-        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-    n = 0
-    while time.monotonic() < deadline:
-        with socket.create_connection(("127.0.0.1", port)) as raw:
-            with ctx.wrap_socket(raw) as s:
-                s.sendall(b"x")
-                s.recv(1)
-        n += 1
-    counts[idx] = n
-
-
-def handshakes(d, seconds, workers, cert=None, tls12=False):
-    echo, echo_port = start_echo(d, "hs")
-    acc = free_port()
-    d.start(section("hs", acc, echo_port, cert or d.cert))
-    cpu0 = cpu_seconds(d.proc.pid)
-    deadline = time.monotonic() + seconds
-    counts = [0] * workers
-    threads = [threading.Thread(target=handshake_worker,
-                                args=(acc, deadline, counts, i, tls12))
-               for i in range(workers)]
-    t0 = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - t0
-    time.sleep(0.5)
-    cpu = cpu_seconds(d.proc.pid) - cpu0
-    d.stop()
-    echo.terminate()
-    echo.wait()
-    total = sum(counts)
-    return {"conn/s": total / elapsed, "CPU us/conn": cpu / total * 1e6}
-
-
-def resumed_worker(port, deadline, kind, results, idx):
-    os.sched_setaffinity(0, {1})
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    if kind != "tls13-ticket":
+    if kind not in ("full13", "tls13-ticket"):
         ctx.maximum_version = ssl.TLSVersion.TLSv1_2
     if kind == "tls12-id":
         ctx.options |= ssl.OP_NO_TICKET
+    resume = not kind.startswith("full")
     session, n, reused = None, 0, 0
     while time.monotonic() < deadline:
         with socket.create_connection(("127.0.0.1", port)) as raw:
             s = ctx.wrap_socket(raw, session=session)
             s.sendall(b"x")
             s.recv(1)
-            reused += s.session_reused
-            session = s.session
-            try:
-                # a clean close: a server drops sessions ended without one
-                s.unwrap()
-            except (OSError, ssl.SSLError):
-                pass
+            if resume:
+                reused += s.session_reused
+                session = s.session
+                try:
+                    # a clean close: a server drops sessions ended without one
+                    s.unwrap()
+                except (OSError, ssl.SSLError):
+                    pass
+            s.close()
         n += 1
     results[idx] = (n, reused)
 
 
-def resumed(d, seconds, workers, kind):
-    """Resumed handshakes: conn/s, CPU us/conn and the share resumed."""
-    echo, echo_port = start_echo(d, "res")
+def run_clients(d, seconds, workers, kind, cert=None):
+    """WORKERS client threads for SECONDS against a server section in
+    front of an echo server: conn/s, CPU us/conn, and for resumption
+    kinds the share resumed."""
+    echo, echo_port = start_echo(d, "clients")
     acc = free_port()
-    d.start(section("res", acc, echo_port, d.cert))
+    d.start(section("clients", acc, echo_port, cert or d.cert))
     cpu0 = cpu_seconds(d.proc.pid)
     deadline = time.monotonic() + seconds
     results = [(0, 0)] * workers
-    threads = [threading.Thread(target=resumed_worker,
+    threads = [threading.Thread(target=client_worker,
                                 args=(acc, deadline, kind, results, i))
                for i in range(workers)]
     t0 = time.monotonic()
@@ -258,10 +224,11 @@ def resumed(d, seconds, workers, kind):
     echo.terminate()
     echo.wait()
     total = sum(r[0] for r in results)
-    reused = sum(r[1] for r in results)
-    # the first connection of each worker cannot resume
-    return {"conn/s": total / elapsed, "CPU us/conn": cpu / total * 1e6,
-            "resumed %": 100.0 * reused / max(1, total - workers)}
+    figures = {"conn/s": total / elapsed, "CPU us/conn": cpu / total * 1e6}
+    if not kind.startswith("full"):
+        # the first connection of each worker cannot resume
+        figures["resumed %"] = 100.0 * sum(r[1] for r in results) / max(1, total - workers)
+    return figures
 
 
 def rtt(d, count):
@@ -329,12 +296,12 @@ def main():
     figures = {
         "bulk-server": lambda d: bulk(d, args.bytes, False),
         "bulk-client": lambda d: bulk(d, args.bytes, True),
-        "handshakes": lambda d: handshakes(d, args.seconds, args.workers),
-        "handshakes-rsa": lambda d: handshakes(d, args.seconds, args.workers, rsa),
-        "handshakes-tls12": lambda d: handshakes(d, args.seconds, args.workers, tls12=True),
-        "resume-tls13-ticket": lambda d: resumed(d, args.seconds, args.workers, "tls13-ticket"),
-        "resume-tls12-ticket": lambda d: resumed(d, args.seconds, args.workers, "tls12-ticket"),
-        "resume-tls12-id": lambda d: resumed(d, args.seconds, args.workers, "tls12-id"),
+        "handshakes": lambda d: run_clients(d, args.seconds, args.workers, "full13"),
+        "handshakes-rsa": lambda d: run_clients(d, args.seconds, args.workers, "full13", rsa),
+        "handshakes-tls12": lambda d: run_clients(d, args.seconds, args.workers, "full12"),
+        "resume-tls13-ticket": lambda d: run_clients(d, args.seconds, args.workers, "tls13-ticket"),
+        "resume-tls12-ticket": lambda d: run_clients(d, args.seconds, args.workers, "tls12-ticket"),
+        "resume-tls12-id": lambda d: run_clients(d, args.seconds, args.workers, "tls12-id"),
         "rtt": lambda d: rtt(d, args.rtt_count),
         "idle-memory": lambda d: idle_memory(d, args.idle),
     }
