@@ -11,6 +11,7 @@
  */
 #include "common.h"
 #include "server.h"
+#include "arena.h"
 #include "client.h"
 #include "conffile.h"
 #include "daemon.h"
@@ -280,6 +281,7 @@ spawn(struct client_start *start)
 	}
 	if (pid > 0)
 		return pid;
+	arena_child();
 	signal_child_defaults(0);
 	for (i = 0; i < nlisteners; i++)
 		close(listeners[i].fd);

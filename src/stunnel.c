@@ -8,6 +8,7 @@
  */
 #include "common.h"
 #include "stunnel.h"
+#include "arena.h"
 #include "client.h"
 #include "conffile.h"
 #include "daemon.h"
@@ -201,6 +202,7 @@ main(int argc, char *argv[])
 	const char *path = CONFDIR "/stunnel.conf";
 	enum command cmd = CMD_RUN;
 
+	arena_init();
 	log_msg(LOG_INFO, "Initializing inetd mode configuration");
 	stunnel_banner();
 	if (argc > 1 && command(argv[1], &cmd) == 0)

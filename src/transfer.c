@@ -12,12 +12,12 @@
  */
 #include "common.h"
 #include "transfer.h"
+#include "arena.h"
 #include "log.h"
 #include "sslerr.h"
 #include "tls.h"
 
 #include <openssl/err.h>
-#include <malloc.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -453,20 +453,22 @@ transfer(struct client *c)
 	memset(&p, 0, sizeof(p));
 	p.c = c;
 	p.sock_rd = p.sock_wr = p.tls_rd = p.tls_wr = 1;
-	p.to_tls.data = xmalloc(PUMP_BUFSIZE);
-	p.to_sock.data = xmalloc(PUMP_BUFSIZE);
-	/*
-	 * The handshake dirtied heap pages shared with the parent and freed
-	 * most of what it wrote: give those pages back, so an idle
-	 * connection costs only what it still holds.
-	 */
-	malloc_trim(0);
+	p.to_tls.data = arena_alloc(PUMP_BUFSIZE);
+	p.to_sock.data = arena_alloc(PUMP_BUFSIZE);
+	if (p.to_tls.data == NULL || p.to_sock.data == NULL) {
+		log_msg(LOG_ERR, "Out of memory for the transfer buffers");
+		arena_free(p.to_tls.data);
+		arena_free(p.to_sock.data);
+		return -1;
+	}
+	/* an idle connection keeps only what it still holds */
+	arena_trim();
 	while (!finished(&p)) {
 		if (wait_events(&p, fds, &n) < 0)
 			break;
 		step(&p, fds, n);
 	}
-	free(p.to_tls.data);
-	free(p.to_sock.data);
+	arena_free(p.to_tls.data);
+	arena_free(p.to_sock.data);
 	return p.failed ? -1 : 0;
 }
