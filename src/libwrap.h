@@ -4,6 +4,7 @@
 
 #include "client.h"
 
+int	 libwrap_load(void);
 int	 libwrap_check(struct client *);
 
 #endif

@@ -12,6 +12,7 @@
 #include "validate.h"
 #include "ctx.h"
 #include "engine.h"
+#include "libwrap.h"
 #include "log.h"
 #include "sni.h"
 
@@ -382,6 +383,10 @@ check_section(const struct global *g, struct service *svc, int endpoints)
 		return -1;
 	}
 	warn_unimplemented(g, svc);
+	if (svc->libwrap && libwrap_load() < 0) {
+		service_error(g, svc, "Failed to initialize TCP Wrappers");
+		return -1;
+	}
 	if (resolve_addresses(g, svc) < 0)
 		return -1;
 	if (ctx_init(svc) < 0) {
