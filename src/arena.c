@@ -1,19 +1,25 @@
 /*
- * arena.c: the memory of a connection process.
+ * arena.c: where OpenSSL's memory lives, so that forks stay cheap.
  *
- * Owns the allocator behind OpenSSL (and the transfer buffers) once a
- * process is a connection's child.  Until arena_child() runs, every
- * request goes to malloc(); after it, blocks come from pages of the
- * child's own and the heap it shares with the parent is never written.
- * glibc's malloc would hand the child the parent's free chunks, and each
- * page written is copied: that copying was a third of the kernel's work
- * per connection and most of an idle connection's memory.
+ * Owns the allocator behind OpenSSL (and the transfer buffers).  Every
+ * page a connection process writes that it shares with the parent is
+ * copied (a fault, 4 KiB more per connection), and glibc's malloc both
+ * hands a child the parent's free chunks and scatters the parent's
+ * long-lived objects over the whole heap.  So:
  *
- * Blocks the parent allocated are never freed by a child: they go when it
- * exits.  Blocks are of 52 size classes (16 bytes to 256 KiB, four per
- * doubling) carved from 1 MiB regions and kept on one free list per class;
- * larger ones get a mapping each.  No threads use this; never call it from
- * a signal handler.
+ * - in the parent, the few kinds of objects that every connection writes
+ *   (locks, the random generators, reference-counted algorithms, keys,
+ *   certificates and contexts) are packed together in the "hot" pool,
+ *   recognised by the OpenSSL source file that asks for them; the rest
+ *   goes to malloc();
+ * - in a child, once arena_child() has run, everything comes from a pool
+ *   of the child's own, and blocks the parent allocated are never freed
+ *   or written by the allocator (they go when the child exits).
+ *
+ * A pool hands out blocks of 52 size classes (16 bytes to 256 KiB, four
+ * per doubling) carved from 1 MiB mappings and kept on one free list per
+ * class; larger blocks get a mapping each.  No threads use this; never
+ * call it from a signal handler.
  */
 #include "common.h"
 #include "arena.h"
@@ -49,11 +55,39 @@ struct region {
 	char	*end;
 };
 
-static int active;
-static struct region regions[REGIONS_MAX];
-static size_t nregions;
-static void *free_list[NCLASSES];
-static struct big *bigs;
+struct pool {
+	struct region	 regions[REGIONS_MAX];
+	size_t		 nregions;
+	void		*free_list[NCLASSES];
+	struct big	*bigs;
+};
+
+static struct pool hot, child;
+static int active;		/* this process is a connection's child */
+
+/*
+ * OpenSSL source files whose objects a connection writes to although the
+ * parent made them: lock words, generator state, reference counts.
+ */
+static const char *const hot_sources[] = {
+	"crypto/threads_pthread.c",
+	"providers/implementations/rands/",
+	"providers/implementations/ciphers/cipher_aes",
+	"crypto/evp/evp_enc.c",
+	"crypto/evp/digest.c",
+	"crypto/evp/evp_rand.c",
+	"crypto/evp/keymgmt_meth.c",
+	"crypto/evp/exchange.c",
+	"crypto/evp/signature.c",
+	"crypto/evp/kdf_meth.c",
+	"crypto/evp/mac_meth.c",
+	"crypto/evp/p_lib.c",
+	"crypto/x509/x509_cmp.c",
+	"crypto/asn1/tasn_new.c",
+	"ssl/ssl_lib.c",
+	"ssl/ssl_cert.c",
+	NULL
+};
 
 static unsigned
 size_class(size_t n)
@@ -87,39 +121,45 @@ map(size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/* is P one of the child's blocks (and not the parent's)? */
+static struct hdr *
+header(void *p)
+{
+	return (struct hdr *)(void *)((char *)p - HDR);
+}
+
+/* is P one of POOL's blocks? */
 static int
-ours(const void *p)
+owns(const struct pool *pool, const void *p)
 {
 	const char *c = p;
+	const struct big *b;
 	size_t i;
 
-	const struct big *b;
-
-	for (i = 0; i < nregions; i++)
-		if (c >= regions[i].base && c < regions[i].end)
+	for (i = 0; i < pool->nregions; i++)
+		if (c >= pool->regions[i].base && c < pool->regions[i].end)
 			return 1;
-	for (b = bigs; b != NULL; b = b->next)
+	for (b = pool->bigs; b != NULL; b = b->next)
 		if (c == (const char *)b + sizeof(*b) + HDR)
 			return 1;
 	return 0;
 }
 
 static void *
-carve(size_t size)
+carve(struct pool *pool, size_t size)
 {
-	struct region *r = nregions > 0 ? &regions[nregions - 1] : NULL;
+	struct region *r = pool->nregions > 0 ?
+	    &pool->regions[pool->nregions - 1] : NULL;
 	char *p;
 
 	if (r == NULL || (size_t)(r->end - r->bump) < size) {
-		if (nregions == REGIONS_MAX)
+		if (pool->nregions == REGIONS_MAX)
 			return NULL;
-		r = &regions[nregions];
+		r = &pool->regions[pool->nregions];
 		if ((r->base = map(REGION_SIZE)) == NULL)
 			return NULL;
 		r->bump = r->base;
 		r->end = r->base + REGION_SIZE;
-		nregions++;
+		pool->nregions++;
 	}
 	p = r->bump;
 	r->bump += size;
@@ -127,133 +167,181 @@ carve(size_t size)
 }
 
 static void *
-child_alloc(size_t n)
+big_alloc(struct pool *pool, size_t n)
+{
+	size_t len = sizeof(struct big) + HDR + n;
+	struct big *b;
+	struct hdr *h;
+
+	if (len < n || (b = map(len)) == NULL)
+		return NULL;
+	b->next = pool->bigs;
+	b->prev = NULL;
+	if (pool->bigs != NULL)
+		pool->bigs->prev = b;
+	pool->bigs = b;
+	h = (struct hdr *)(b + 1);
+	h->cls = BIG;
+	h->len = len;
+	return (char *)h + HDR;
+}
+
+static void
+big_free(struct pool *pool, struct hdr *h)
+{
+	struct big *b = (struct big *)(void *)h - 1;
+
+	if (b->prev != NULL)
+		b->prev->next = b->next;
+	else
+		pool->bigs = b->next;
+	if (b->next != NULL)
+		b->next->prev = b->prev;
+	munmap(b, h->len);
+}
+
+static void *
+pool_alloc(struct pool *pool, size_t n)
 {
 	struct hdr *h;
 	unsigned k;
 
-	if (n > CLASS_MAX) {
-		size_t len = sizeof(struct big) + HDR + n;
-		struct big *b;
-
-		if (len < n || (b = map(len)) == NULL)
-			return NULL;
-		b->next = bigs;
-		b->prev = NULL;
-		if (bigs != NULL)
-			bigs->prev = b;
-		bigs = b;
-		h = (struct hdr *)(b + 1);
-		h->cls = BIG;
-		h->len = len;
-		return (char *)h + HDR;
-	}
+	if (n > CLASS_MAX)
+		return big_alloc(pool, n);
 	k = size_class(n);
-	if (free_list[k] != NULL) {
-		void *p = free_list[k];
+	if (pool->free_list[k] != NULL) {
+		void *p = pool->free_list[k];
 
-		free_list[k] = *(void **)p;
+		pool->free_list[k] = *(void **)p;
 		return p;
 	}
-	if ((h = carve(HDR + class_size(k))) == NULL)
+	if ((h = carve(pool, HDR + class_size(k))) == NULL)
 		return NULL;
 	h->cls = k;
 	return (char *)h + HDR;
 }
 
+/* P must be one of POOL's blocks */
 static void
-child_free(void *p)
+pool_free(struct pool *pool, void *p)
 {
-	struct hdr *h;
+	struct hdr *h = header(p);
 
-	if (p == NULL || !ours(p))
-		return;
-	h = (struct hdr *)(void *)((char *)p - HDR);
 	if (h->cls == BIG) {
-		struct big *b = (struct big *)(void *)h - 1;
-
-		if (b->prev != NULL)
-			b->prev->next = b->next;
-		else
-			bigs = b->next;
-		if (b->next != NULL)
-			b->next->prev = b->prev;
-		munmap(b, h->len);
+		big_free(pool, h);
 		return;
 	}
-	*(void **)p = free_list[h->cls];
-	free_list[h->cls] = p;
+	*(void **)p = pool->free_list[h->cls];
+	pool->free_list[h->cls] = p;
+}
+
+/* the pool P belongs to, or NULL for a block of malloc() */
+static struct pool *
+pool_of(const void *p)
+{
+	if (p == NULL)
+		return NULL;
+	if (active && owns(&child, p))
+		return &child;
+	return owns(&hot, p) ? &hot : NULL;
 }
 
 static size_t
-usable(void *p)
+usable(void *p, const struct pool *pool)
 {
-	struct hdr *h;
+	struct hdr *h = header(p);
 
-	if (!ours(p))
+	if (pool == NULL)
 		return malloc_usable_size(p);
-	h = (struct hdr *)(void *)((char *)p - HDR);
 	return h->cls == BIG ? h->len - HDR - sizeof(struct big) :
 	    class_size(h->cls);
 }
 
+/* a block of malloc() or of the hot pool, in the parent */
 static void *
-child_realloc(void *p, size_t n)
+parent_alloc(size_t n, const char *file)
 {
+	size_t i;
+
+	if (file != NULL && n <= CLASS_MAX)
+		for (i = 0; hot_sources[i] != NULL; i++)
+			if (strstr(file, hot_sources[i]) != NULL)
+				return pool_alloc(&hot, n);
+	return malloc(n);
+}
+
+static void *
+any_alloc(size_t n, const char *file)
+{
+	return active ? pool_alloc(&child, n) : parent_alloc(n, file);
+}
+
+static void
+any_free(void *p)
+{
+	struct pool *pool = pool_of(p);
+
+	if (pool != NULL && (pool == &child || !active))
+		pool_free(pool, p);
+	else if (pool == NULL && !active)
+		free(p);
+}
+
+static void *
+any_realloc(void *p, size_t n, const char *file)
+{
+	struct pool *pool = pool_of(p);
 	size_t have;
 	void *q;
 
 	if (p == NULL)
-		return child_alloc(n);
+		return any_alloc(n, file);
 	if (n == 0) {
-		child_free(p);
+		any_free(p);
 		return NULL;
 	}
-	have = usable(p);
-	if (n <= have && ours(p))
+	if (pool == NULL && !active)
+		return realloc(p, n);
+	have = usable(p, pool);
+	if (n <= have && (pool == &child || !active))
 		return p;
-	if ((q = child_alloc(n)) == NULL)
+	if ((q = any_alloc(n, file)) == NULL)
 		return NULL;
 	memcpy(q, p, have < n ? have : n);
-	child_free(p);
+	any_free(p);
 	return q;
 }
 
 void *
 arena_alloc(size_t n)
 {
-	return active ? child_alloc(n) : malloc(n);
+	return any_alloc(n, NULL);
 }
 
 void
 arena_free(void *p)
 {
-	if (active)
-		child_free(p);
-	else
-		free(p);
+	any_free(p);
 }
 
 void *
 arena_realloc(void *p, size_t n)
 {
-	return active ? child_realloc(p, n) : realloc(p, n);
+	return any_realloc(p, n, NULL);
 }
 
 static void *
 crypto_alloc(size_t n, const char *file, int line)
 {
-	(void)file;
 	(void)line;
-	return arena_alloc(n);
+	return any_alloc(n, file);
 }
 
 static void *
 crypto_realloc(void *p, size_t n, const char *file, int line)
 {
-	(void)file;
 	(void)line;
-	return arena_realloc(p, n);
+	return any_realloc(p, n, file);
 }
 
 static void
@@ -261,7 +349,7 @@ crypto_free(void *p, const char *file, int line)
 {
 	(void)file;
 	(void)line;
-	arena_free(p);
+	any_free(p);
 }
 
 int
@@ -278,9 +366,9 @@ arena_child(void)
 }
 
 /*
- * Give back the pages of large free blocks (the handshake's buffers),
- * so that an idle connection holds only what it uses; the first page of
- * each stays, it carries the free list.
+ * Give back the pages of the child's large free blocks (the handshake's
+ * buffers), so that an idle connection holds only what it uses; the
+ * first page of each stays, it carries the free list.
  */
 void
 arena_trim(void)
@@ -290,7 +378,7 @@ arena_trim(void)
 	void *p;
 
 	for (k = size_class(TRIM_MIN); k < NCLASSES; k++)
-		for (p = free_list[k]; p != NULL; p = *(void **)p) {
+		for (p = child.free_list[k]; p != NULL; p = *(void **)p) {
 			uintptr_t from = ((uintptr_t)p + sizeof(void *) +
 			    pagesize - 1) & ~(uintptr_t)(pagesize - 1);
 			uintptr_t to = ((uintptr_t)p + class_size(k)) &

@@ -51,6 +51,29 @@ START_TEST(parent_uses_malloc)
 }
 END_TEST
 
+START_TEST(parent_packs_objects_children_write)
+{
+	CRYPTO_RWLOCK *lock = CRYPTO_THREAD_lock_new();
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	unsigned char before[32];
+	void *plain = OPENSSL_malloc(40);	/* from this file: not hot */
+
+	ck_assert_ptr_nonnull(lock);
+	ck_assert_ptr_nonnull(ctx);
+	ck_assert_ptr_nonnull(plain);
+	ck_assert(!in_brk_heap(lock));
+	ck_assert(!in_brk_heap(ctx));
+	ck_assert(in_brk_heap(plain));
+	memcpy(before, ctx, sizeof(before));
+	arena_child();
+	/* the child's last reference goes: the parent's memory stays */
+	SSL_CTX_free(ctx);
+	ck_assert_mem_eq(ctx, before, sizeof(before));
+	OPENSSL_free(plain);
+	CRYPTO_THREAD_lock_free(lock);
+}
+END_TEST
+
 START_TEST(child_blocks_are_separate_and_aligned)
 {
 	static const size_t sizes[] = { 0, 1, 15, 16, 17, 100, 128, 129, 160,
@@ -217,6 +240,7 @@ arena_suite(void)
 
 	tc = tcase_create("parent");
 	tcase_add_test(tc, parent_uses_malloc);
+	tcase_add_test(tc, parent_packs_objects_children_write);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("child");
