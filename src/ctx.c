@@ -9,6 +9,7 @@
  */
 #include "common.h"
 #include "ctx.h"
+#include "engine.h"
 #include "keys.h"
 #include "ocsp.h"
 #include "client.h"
@@ -253,6 +254,28 @@ load_crls(const struct service *svc, X509_STORE *store)
 	return 0;
 }
 
+/* "CAengine = ID": trusted CAs kept by the service's engine */
+static void
+load_ca_engine(const struct service *svc, SSL_CTX *ctx)
+{
+	X509 *ca;
+	size_t i;
+
+	for (i = 0; i < svc->ca_engine.n; i++) {
+		ca = engine_load_cert(svc->engine, svc->ca_engine.v[i]);
+		if (ca == NULL || !X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx),
+		    ca)) {
+			log_msg(LOG_ERR, "CAengine failed to retrieve \"%s\"",
+			    svc->ca_engine.v[i]);
+		} else if (!svc->client) {
+			/* named in the server's certificate request */
+			SSL_CTX_add_client_CA(ctx, ca);
+		}
+		X509_free(ca);
+		ERR_clear_error();
+	}
+}
+
 static int
 load_trust(const struct service *svc, SSL_CTX *ctx)
 {
@@ -262,6 +285,7 @@ load_trust(const struct service *svc, SSL_CTX *ctx)
 	if ((svc->ca_file != NULL || svc->ca_path != NULL) &&
 	    !SSL_CTX_load_verify_locations(ctx, svc->ca_file, svc->ca_path))
 		ERR_clear_error();
+	load_ca_engine(svc, ctx);
 	if (svc->ca_store != NULL && !SSL_CTX_load_verify_store(ctx,
 	    svc->ca_store)) {
 		sslerr_log("SSL_CTX_load_verify_store");
@@ -433,6 +457,8 @@ ctx_init(struct service *svc)
 		ocsp_stapling_attach(ctx, svc->client);
 	if (svc->psk != NULL)
 		psk_attach(ctx, svc->client);
+	if (svc->client && svc->engine != 0)
+		engine_client_cert(svc->engine, ctx);
 	if (!svc->client && svc->ca_file != NULL)
 		SSL_CTX_set_client_CA_list(ctx,
 		    SSL_load_client_CA_file(svc->ca_file));

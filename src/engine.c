@@ -2,9 +2,11 @@
  * engine.c: loadable OpenSSL modules: engines and (OpenSSL 3) providers.
  *
  * Owns what "engine", "engineCtrl", "engineDefault", "provider" and
- * "providerParameter" do. As in stunnel they act while the global part
- * is read, so that a module that cannot be loaded is reported at its
- * line. Engines are deprecated in OpenSSL 3 but still the only way to
+ * "providerParameter" do, and what a service gets from its engine
+ * ("engineId"/"engineNum"): certificates, keys that never leave it,
+ * trusted CAs ("CAengine"). As in stunnel the global options act while
+ * the global part is read, so that a module that cannot be loaded is
+ * reported at its line. Engines are deprecated in OpenSSL 3 but still the only way to
  * some hardware; this is the one file that uses that API. Must never
  * know about services.
  */
@@ -136,6 +138,80 @@ engine_init_last(void)
 	return 0;
 }
 
+/* engineId = ID: the number of the engine opened as ID, 0 if none is */
+int
+engine_find(const char *id)
+{
+	int i;
+
+	for (i = 0; i < nengines; i++)
+		if (strcmp(ENGINE_get_id(engines[i]), id) == 0)
+			return i + 1;
+	return 0;
+}
+
+/* engineNum = N counts from 1 */
+int
+engine_count(void)
+{
+	return nengines;
+}
+
+const char *
+engine_name(int num)
+{
+	return num >= 1 && num <= nengines ? ENGINE_get_id(engines[num - 1]) :
+	    "none";
+}
+
+/* a certificate the engine keeps (pkcs11: a URI or an id); NULL, logged */
+X509 *
+engine_load_cert(int num, const char *id)
+{
+	struct {
+		const char	*cert_id;
+		X509		*cert;
+	} params = { id, NULL };
+
+	if (num < 1 || num > nengines)
+		return NULL;
+	if (!ENGINE_ctrl_cmd(engines[num - 1], "LOAD_CERT_CTRL", 0, &params,
+	    NULL, 1)) {
+		sslerr_log("ENGINE_ctrl_cmd");
+		return NULL;
+	}
+	return params.cert;
+}
+
+/* a private key that stays in the engine; UI asks for a PIN if need be */
+EVP_PKEY *
+engine_load_key(int num, const char *id, UI_METHOD *ui, void *ui_data)
+{
+	EVP_PKEY *key;
+
+	if (num < 1 || num > nengines)
+		return NULL;
+	key = ENGINE_load_private_key(engines[num - 1], id, ui, ui_data);
+	if (key == NULL)
+		sslerr_log("ENGINE_load_private_key");
+	return key;
+}
+
+/* client sections: the engine may supply the client certificate */
+void
+engine_client_cert(int num, SSL_CTX *ctx)
+{
+	if (num < 1 || num > nengines)
+		return;
+	if (SSL_CTX_set_client_cert_engine(ctx, engines[num - 1]))
+		log_msg(LOG_INFO, "Client certificate engine (%s) enabled",
+		    engine_name(num));
+	else
+		log_msg(LOG_INFO, "Client certificate engine (%s) not "
+		    "supported", engine_name(num));
+	ERR_clear_error();
+}
+
 #else
 
 int
@@ -164,6 +240,42 @@ int
 engine_init_last(void)
 {
 	return 0;
+}
+
+int
+engine_find(const char *id UNUSED)
+{
+	return 0;
+}
+
+int
+engine_count(void)
+{
+	return 0;
+}
+
+const char *
+engine_name(int num UNUSED)
+{
+	return "none";
+}
+
+X509 *
+engine_load_cert(int num UNUSED, const char *id UNUSED)
+{
+	return NULL;
+}
+
+EVP_PKEY *
+engine_load_key(int num UNUSED, const char *id UNUSED, UI_METHOD *ui UNUSED,
+    void *ui_data UNUSED)
+{
+	return NULL;
+}
+
+void
+engine_client_cert(int num UNUSED, SSL_CTX *ctx UNUSED)
+{
 }
 #endif
 

@@ -3,7 +3,8 @@
  *
  * Owns loading "cert" (a PEM chain, leaf first, a PKCS#12 bundle, or a
  * URI such as "pkcs11:..." served by a loaded provider) and "key" (PEM
- * or URI; it defaults to the cert file), the passphrase of an
+ * or URI; it defaults to the cert file), asking the service's engine
+ * first when it has one ("engineId"), the passphrase of an
  * encrypted key (asked on the terminal when the daemon runs in the
  * foreground with one, refused with a clear message otherwise), the
  * check that key and certificate belong together, and DH parameters
@@ -12,6 +13,7 @@
  */
 #include "common.h"
 #include "keys.h"
+#include "engine.h"
 #include "log.h"
 #include "sslerr.h"
 
@@ -250,19 +252,73 @@ load_cert(const char *cert, SSL_CTX *ctx)
 	return rc;
 }
 
+/* "engineId": the certificate from the engine; 0, or -1 to try a file */
+static int
+load_engine_cert(int engine, const char *id, SSL_CTX *ctx)
+{
+	X509 *cert;
+	int ok;
+
+	log_msg(LOG_INFO, "Loading certificate from engine ID: %s", id);
+	cert = engine_load_cert(engine, id);
+	ok = cert != NULL && SSL_CTX_use_certificate(ctx, cert);
+	X509_free(cert);
+	ERR_clear_error();
+	if (!ok)
+		return -1;
+	log_msg(LOG_INFO, "Certificate loaded from engine ID: %s", id);
+	return 0;
+}
+
+/*
+ * "engineId": a key that stays in the engine, its PIN (when the engine
+ * has none configured) asked on the terminal; 0, or -1 to try a file
+ */
+static int
+load_engine_key(int engine, const char *id, SSL_CTX *ctx)
+{
+	UI_METHOD *ui = UI_UTIL_wrap_read_pem_callback(passphrase, 0);
+	EVP_PKEY *key = NULL;
+	int tries, ok;
+
+	log_msg(LOG_INFO, "Initializing private key on engine ID: %s", id);
+	for (tries = 0; tries < PASS_TRIES && key == NULL; tries++) {
+		key = engine_load_key(engine, id, ui, (void *)id);
+		if (key == NULL && tries + 1 < PASS_TRIES &&
+		    isatty(STDIN_FILENO))
+			log_msg(LOG_ERR, "Wrong PIN: retrying");
+		else if (key == NULL)
+			break;
+	}
+	UI_destroy_method(ui);
+	ok = key != NULL && SSL_CTX_use_PrivateKey(ctx, key);
+	EVP_PKEY_free(key);
+	ERR_clear_error();
+	if (!ok)
+		return -1;
+	log_msg(LOG_INFO, "Private key initialized on engine ID: %s", id);
+	return 0;
+}
+
 int
 keys_load(const struct service *svc, SSL_CTX *ctx)
 {
 	const char *key = svc->key != NULL ? svc->key : svc->cert;
+	int cert_in_file, key_loaded;
 
 	if (svc->cert == NULL) {
 		log_msg(LOG_DEBUG, "No certificate or private key specified");
 		return 0;
 	}
-	if (load_cert(svc->cert, ctx) < 0)
+	/* with an engine, as stunnel: the engine first, then the files */
+	cert_in_file = svc->engine == 0 ||
+	    load_engine_cert(svc->engine, svc->cert, ctx) < 0;
+	if (cert_in_file && load_cert(svc->cert, ctx) < 0)
 		return -1;
-	/* a PKCS#12 bundle brought its key along */
-	if (!is_pkcs12(svc->cert) && (is_uri(key) ? load_uri_key(key, ctx) :
+	/* the key stays in the engine, or a PKCS#12 bundle brought it along */
+	key_loaded = is_pkcs12(svc->cert) || (svc->engine != 0 &&
+	    load_engine_key(svc->engine, key, ctx) == 0);
+	if (!key_loaded && (is_uri(key) ? load_uri_key(key, ctx) :
 	    load_key(key, ctx)) < 0)
 		return -1;
 	if (!SSL_CTX_check_private_key(ctx)) {
@@ -270,7 +326,7 @@ keys_load(const struct service *svc, SSL_CTX *ctx)
 		return -1;
 	}
 	log_msg(LOG_DEBUG, "Private key check succeeded");
-	if (!svc->client)
+	if (!svc->client && cert_in_file && !is_uri(svc->cert))
 		load_dh(svc->cert, ctx);
 	return 0;
 }

@@ -120,6 +120,8 @@ static int parse_debug(const struct option *, struct global *,
     struct service *, void *, const char *, const char **);
 static int parse_engine(const struct option *, struct global *,
     struct service *, void *, const char *, const char **);
+static int parse_engine_ref(const struct option *, struct global *,
+    struct service *, void *, const char *, const char **);
 static int parse_tls_options(const struct option *, struct global *,
     struct service *, void *, const char *, const char **);
 static int parse_ocsp_flag(const struct option *, struct global *,
@@ -238,10 +240,11 @@ static const struct option table[] = {
 	  .help = "[facility].level (e.g. daemon.info)", .flags = F_SHOW },
 	{ "delay", S(delay), K_BOOL, .dflt = "no",
 	  .help = "yes|no delay DNS lookup for 'connect' option" },
-	{ "engineId", S(engine_id), K_STRING,
+	{ "engineId", S(engine), K_CUSTOM, .parse = parse_engine_ref,
+	  .store = STORE_SCALAR,
 	  .help = "ID of engine to read the key from" },
-	{ "engineNum", S(engine_num), K_UINT, .min = 1, .max = INT_MAX,
-	  .err = "Illegal engine number",
+	{ "engineNum", S(engine), K_CUSTOM, .parse = parse_engine_ref,
+	  .store = STORE_SCALAR,
 	  .help = "number of engine to read the key from" },
 	{ "exec", S(exec), K_STRING,
 	  .help = "file execute local inetd-type program" },
@@ -511,6 +514,30 @@ parse_engine(const struct option *opt, struct global *g UNUSED,
 	entry = xasprintf("%s=%s", opt->name, arg);
 	strlist_add(field, entry);
 	free(entry);
+	return 0;
+}
+
+/* engineId = ID, engineNum = N: one of the engines opened above */
+static int
+parse_engine_ref(const struct option *opt, struct global *g UNUSED,
+    struct service *svc UNUSED, void *field, const char *arg,
+    const char **why)
+{
+	unsigned long n;
+
+	if (strcasecmp(opt->name, "engineId") == 0) {
+		if ((*(int *)field = engine_find(arg)) == 0) {
+			*why = "Engine ID not found";
+			return -1;
+		}
+		return 0;
+	}
+	if (options_parse_uint(arg, 1, (unsigned long)engine_count(),
+	    &n) < 0) {
+		*why = "Illegal engine number";
+		return -1;
+	}
+	*(int *)field = (int)n;
 	return 0;
 }
 

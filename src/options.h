@@ -90,8 +90,7 @@ struct service {
 	struct strlist	 check_host;
 	struct strlist	 check_email;
 	struct strlist	 check_ip;
-	char		*engine_id;
-	unsigned	 engine_num;
+	int		 engine;	/* engineId/engineNum: 1.. or 0 */
 	char		*psk_identity;
 	char		*psk_secrets;
 	struct psk	*psk;		/* the keys read from psk_secrets */

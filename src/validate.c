@@ -191,6 +191,10 @@ combination_error(const struct service *svc)
 		return "Either \"verifyChain\" or \"verifyPeer\" has to be enabled";
 	if (svc->ocsp_url != NULL && !svc->verify_chain)
 		return "\"verifyChain\" has to be enabled for OCSP support";
+	if (verify && svc->ca_engine.n == 0 && svc->ca_file == NULL &&
+	    svc->ca_path == NULL && svc->ca_store == NULL)
+		return "Either \"CAengine\", \"CAfile\", \"CApath\" or "
+		    "\"CAstore\" has to be configured";
 	if (svc->redirect.n > 0) {
 		if (svc->client)
 			return "\"redirect\" is unsupported in client sections";
@@ -204,7 +208,7 @@ combination_error(const struct service *svc)
 			    "be enabled for \"redirect\" to work";
 	}
 	if (!svc->client && svc->cert == NULL && svc->psk == NULL &&
-	    svc->engine_id == NULL)
+	    svc->engine == 0)
 		return "TLS server needs a certificate";
 	if (!svc->ticket_key.len != !svc->ticket_mac.len)
 		return "\"ticketKeySecret\" and \"ticketMacSecret\" must be set "
@@ -341,10 +345,6 @@ warn_unimplemented(const struct global *g, const struct service *svc)
 		what[n++] = "protocol";
 	if (svc->sessiond != NULL)
 		what[n++] = "sessiond";
-	if (svc->engine_id != NULL || svc->engine_num != 0)
-		what[n++] = "engineId/engineNum";
-	if (svc->ca_engine.n > 0)
-		what[n++] = "CAengine";
 	if (svc->transparent != 0)
 		what[n++] = "transparent";
 	for (i = 0; i < n; i++) {

@@ -180,8 +180,6 @@ static const struct {
 } numbers[] = {
 	{ "RNDbytes", GB(rnd_bytes), 0, INT_MAX, 1024, 0,
 	  "Illegal number of bytes to read from random seed files" },
-	{ "engineNum", SB(engine_num), 1, INT_MAX, 0, 0,
-	  "Illegal engine number" },
 	{ "securityLevel", SB(security_level), 0, 5, 2, 0,
 	  "Illegal security level" },
 	{ "sessionCacheSize", SB(session_cache_size), 0, INT_MAX, 1000, 0,
@@ -859,6 +857,11 @@ START_TEST(lists_accumulate)
 	ck_assert_uint_eq(svc->check_host.n, 2);
 	ck_set_ok(svc, "sni", "a:*.example");
 	ck_assert_uint_eq(svc->sni.n, 1);
+	/* no engine is open here: nothing to select */
+	ck_set_bad(svc, "engineId", "pkcs11", "Engine ID not found");
+	ck_set_bad(svc, "engineNum", "1", "Illegal engine number");
+	ck_set_bad(svc, "engineNum", "0", "Illegal engine number");
+	ck_assert_int_eq(svc->engine, 0);
 	ck_set_ok(svc, "CAengine", "a");
 	ck_set_ok(svc, "CAengine", "b");
 	ck_assert_uint_eq(svc->ca_engine.n, 2);
