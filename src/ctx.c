@@ -18,6 +18,7 @@
 #include "tls.h"
 #include "verify.h"
 #include "sesscache.h"
+#include "sessiond.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -192,6 +193,10 @@ set_sessions(struct service *svc, SSL_CTX *ctx)
 		    "mode");
 	} else if (svc->ticket_key.len > 0) {
 		SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_callback);
+	}
+	if (svc->sessiond != NULL && !svc->client) {
+		sessiond_attach(&svc->sessiond_addr, ctx);
+		return 0;
 	}
 	svc->cache = sesscache_new(svc);
 	if (svc->cache == NULL)
@@ -394,10 +399,28 @@ warn_weak(const struct service *svc)
 }
 
 /*
+ * Sessions belong to the service, by name, as in stunnel: a session is
+ * resumed only by a service of the same name, which may be another
+ * instance's (shared ticket keys, a shared sessiond), even stunnel's.
+ */
+static void
+set_session_context(const struct service *svc, SSL_CTX *ctx)
+{
+	const char *name = svc->name != NULL ? svc->name : "stunnel";
+	size_t len = strlen(name);
+
+	if (len > SSL_MAX_SID_CTX_LENGTH)
+		len = SSL_MAX_SID_CTX_LENGTH;
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)name,
+	    (unsigned)len);
+}
+
+/*
  * One handshake in memory with the new context, in the parent: OpenSSL 3
  * fetches and caches its algorithms on first use, and doing that once
  * here means every forked child inherits the caches instead of building
- * (and dirtying) them for each connection.
+ * (and dirtying) them for each connection.  Its session is nobody's: the
+ * session caches (and a sessiond) are off meanwhile.
  */
 static void
 warm_up(SSL_CTX *server_ctx)
@@ -406,6 +429,9 @@ warm_up(SSL_CTX *server_ctx)
 	SSL *server = NULL, *client = NULL;
 	BIO *sbio = NULL, *cbio = NULL;
 	int i, done_s = 0, done_c = 0;
+	long cache_mode = SSL_CTX_get_session_cache_mode(server_ctx);
+
+	SSL_CTX_set_session_cache_mode(server_ctx, SSL_SESS_CACHE_OFF);
 
 	if (client_ctx == NULL || !BIO_new_bio_pair(&sbio, 0, &cbio, 0))
 		goto out;
@@ -422,14 +448,17 @@ warm_up(SSL_CTX *server_ctx)
 		done_c = SSL_do_handshake(client) == 1;
 		done_s = SSL_do_handshake(server) == 1;
 	}
-	if (done_s && SSL_get_session(server) != NULL)
-		SSL_CTX_remove_session(server_ctx, SSL_get_session(server));
+	/* as if closed cleanly: freeing it must not "remove" the session */
+	if (server != NULL)
+		SSL_set_shutdown(server, SSL_SENT_SHUTDOWN |
+		    SSL_RECEIVED_SHUTDOWN);
 out:
 	SSL_free(server);
 	SSL_free(client);
 	BIO_free(sbio);
 	BIO_free(cbio);
 	SSL_CTX_free(client_ctx);
+	SSL_CTX_set_session_cache_mode(server_ctx, cache_mode);
 	ERR_clear_error();
 }
 
@@ -463,8 +492,7 @@ ctx_init(struct service *svc)
 		SSL_CTX_set_client_CA_list(ctx,
 		    SSL_load_client_CA_file(svc->ca_file));
 	if (!svc->client)
-		SSL_CTX_set_session_id_context(ctx,
-		    (const unsigned char *)"stunnel", 7);
+		set_session_context(svc, ctx);
 	warn_weak(svc);
 	if (!svc->client && svc->cert != NULL)
 		warm_up(ctx);

@@ -122,6 +122,8 @@ static int parse_engine(const struct option *, struct global *,
     struct service *, void *, const char *, const char **);
 static int parse_engine_ref(const struct option *, struct global *,
     struct service *, void *, const char *, const char **);
+static int parse_sessiond(const struct option *, struct global *,
+    struct service *, void *, const char *, const char **);
 static int parse_tls_options(const struct option *, struct global *,
     struct service *, void *, const char *, const char **);
 static int parse_ocsp_flag(const struct option *, struct global *,
@@ -327,7 +329,8 @@ static const struct option table[] = {
 	  .flags = F_SHOW },
 	{ "sessionResume", S(session_resume), K_BOOL, .dflt = "yes",
 	  .help = "yes|no enable session resumption" },
-	{ "sessiond", S(sessiond), K_STRING,
+	{ "sessiond", S(sessiond), K_CUSTOM, .parse = parse_sessiond,
+	  .store = STORE_STRING,
 	  .help = "[host:]port use sessiond at host:port" },
 	{ "sni", S(sni), K_LIST,
 	  .help = "primary_service:host_name for an SNI virtual service" },
@@ -538,6 +541,26 @@ parse_engine_ref(const struct option *opt, struct global *g UNUSED,
 		return -1;
 	}
 	*(int *)field = (int)n;
+	return 0;
+}
+
+/* sessiond = [HOST:]PORT, resolved at its line as stunnel does */
+static int
+parse_sessiond(const struct option *opt UNUSED, struct global *g UNUSED,
+    struct service *svc, void *field, const char *arg, const char **why)
+{
+	struct addrlist found = { NULL, 0 };
+
+	if (addr_resolve(arg, "localhost", 0, &found) < 0 || found.n == 0 ||
+	    found.v[0].sa.ss_family == AF_UNIX) {
+		addrlist_free(&found);
+		*why = "Failed to resolve sessiond server address";
+		return -1;
+	}
+	svc->sessiond_addr = found.v[0];
+	addrlist_free(&found);
+	free(*(char **)field);
+	*(char **)field = xstrdup(arg);
 	return 0;
 }
 

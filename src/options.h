@@ -108,6 +108,7 @@ struct service {
 	unsigned	 session_cache_timeout;
 	int		 session_resume;
 	char		*sessiond;
+	struct addr	 sessiond_addr;	/* resolved at its line */
 	struct secret	 ticket_key;
 	struct secret	 ticket_mac;
 

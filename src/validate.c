@@ -343,8 +343,6 @@ warn_unimplemented(const struct global *g, const struct service *svc)
 
 	if (!protocol_implemented(svc))
 		what[n++] = "protocol";
-	if (svc->sessiond != NULL)
-		what[n++] = "sessiond";
 	if (svc->transparent != 0)
 		what[n++] = "transparent";
 	for (i = 0; i < n; i++) {

@@ -15,6 +15,10 @@
       Reads until EOF and prints "received SHA COUNT".
   peers.py roundtrip PORT COUNT [--tls ...]
       COUNT 64-byte round trips; prints "rtt p50_us p99_us".
+  peers.py sessiond [--port-file F]
+      A session cache server speaking stunnel's sessiond protocol on UDP
+      127.0.0.1 (see src/sessiond.c); prints "TYPE ID_HEX LENGTH" for every
+      request and answers "get" with the stored session or "not found".
 """
 import argparse
 import hashlib
@@ -205,6 +209,33 @@ def roundtrip(args):
     print("rtt %.1f %.1f" % (p50, p99), flush=True)
 
 
+def sessiond(args):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    if args.port_file:
+        with open(args.port_file + ".tmp", "w") as f:
+            f.write("%d\n" % port)
+        os.rename(args.port_file + ".tmp", args.port_file)
+    store = {}
+    names = {0: "new", 1: "get", 2: "remove"}
+    while True:
+        packet, peer = s.recvfrom(4096)
+        if len(packet) < 36 or packet[0] != 1 or packet[1] not in names:
+            print("malformed %d" % len(packet), flush=True)
+            continue
+        kind, key, value = packet[1], packet[4:36], packet[36:]
+        print("%s %s %d" % (names[kind], key.hex().upper(), len(value)), flush=True)
+        if kind == 0:
+            store[key] = value
+        elif kind == 2:
+            store.pop(key, None)
+        elif key in store:
+            s.sendto(bytes([1, 0x81]) + packet[2:36] + store[key], peer)
+        else:
+            s.sendto(bytes([1, 0x80]) + packet[2:36], peer)
+
+
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -228,8 +259,11 @@ def main():
         p.add_argument("--cert")
         p.add_argument("--sni")
         p.add_argument("--timeout", type=float, default=30)
+    sub.add_parser("sessiond").add_argument("--port-file")
     args = ap.parse_args()
-    if args.cmd == "echo":
+    if args.cmd == "sessiond":
+        sessiond(args)
+    elif args.cmd == "echo":
         serve_forever(args, echo)
     elif args.cmd == "blast":
         serve_forever(args, make_blast(args.bytes))
