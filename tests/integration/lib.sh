@@ -6,7 +6,7 @@
 #   lib_find_stunnel                  sets STUNNEL to our binary (or returns 1)
 #   lib_require_isolation             exits 77 (SKIP) unless unshare works
 #   lib_mktemp                        sets TEST_TMP, removed again on exit
-#   lib_make_certs DIR                fills DIR with the @CERTS@ files
+#   lib_make_certs DIR                fills DIR with the @CERTS@ files (tests/certs/mkcerts.sh)
 #   lib_make_scratch DIR CERTS        makes a @TMP@ dir (with include.d/)
 #   lib_subst SRC DST CERTS TMP       copy of a corpus file, placeholders replaced
 #   lib_run PROG CONF OUT [DIR]       runs PROG CONF isolated, prints exit status
@@ -145,50 +145,11 @@ lib_peer() {
 
 PEERS="python3 $LIB_DIR/peers.py"
 
-# Fill DIR with the files that @CERTS@ stands for: a CA (ca.pem), a server
-# key and certificate signed by it (key.pem, cert.pem, and both in
-# server.pem), a CRL (crl.pem) and PSK secrets (psk.txt). EC P-256: fast.
+# Fill DIR with the certificates the tests use (tests/certs/mkcerts.sh
+# lists them: a root and an intermediate CA, servers and clients, a
+# revoked, an expired and a wrong-host certificate, PKCS#12, PSK files).
 lib_make_certs() {
-    local d=$1
-    mkdir -p "$d" || return 1
-    (
-        cd "$d" || exit 1
-        umask 077
-        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-            -keyout ca.key -out ca.pem -days 30 -subj "/CN=Test CA" \
-            -addext "basicConstraints=critical,CA:TRUE" \
-            -addext "keyUsage=critical,keyCertSign,cRLSign" || exit 1
-        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-            -keyout key.pem -out cert.pem -days 30 -subj "/CN=localhost" \
-            -CA ca.pem -CAkey ca.key \
-            -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1" \
-            -addext "basicConstraints=CA:FALSE" || exit 1
-        cat key.pem cert.pem > server.pem
-        # An empty CRL signed by the CA, made with a throwaway "openssl ca" setup.
-        : > index.txt
-        echo 01 > crlnumber
-        cat > ca.cnf <<EOF
-[ ca ]
-default_ca = test_ca
-[ test_ca ]
-database = $d/index.txt
-crlnumber = $d/crlnumber
-default_md = sha256
-default_crl_days = 30
-EOF
-        openssl ca -config ca.cnf -gencrl -keyfile ca.key -cert ca.pem \
-            -out crl.pem || exit 1
-        {
-            echo "client1:$(openssl rand -hex 32)"
-            echo "client2:$(openssl rand -hex 32)"
-        } > psk.txt
-        # hashed names for CApath = @CERTS@
-        ln -s ca.pem "$(openssl x509 -hash -noout -in ca.pem).0"
-        ln -s crl.pem "$(openssl crl -hash -noout -in crl.pem).r0"
-        chmod 600 server.pem key.pem psk.txt ca.key
-        chmod 644 cert.pem ca.pem crl.pem
-        rm -f index.txt* crlnumber* ca.cnf
-    ) >/dev/null 2>&1
+    sh "$TOP_SRCDIR/tests/certs/mkcerts.sh" "$1"
 }
 
 # Make DIR as a @TMP@ scratch directory: include.d/ holds two fragments
