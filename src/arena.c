@@ -29,6 +29,16 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#ifdef __SANITIZE_ADDRESS__
+/* the pools hold pointers to malloc()'s blocks: the leak checker must see them */
+#include <sanitizer/lsan_interface.h>
+#define seen_by_leak_checker(p, len)	__lsan_register_root_region(p, len)
+#define unseen_by_leak_checker(p, len)	__lsan_unregister_root_region(p, len)
+#else
+#define seen_by_leak_checker(p, len)	((void)(p), (void)(len))
+#define unseen_by_leak_checker(p, len)	((void)(p), (void)(len))
+#endif
+
 #define REGION_SIZE	(1024 * 1024)
 #define REGIONS_MAX	256
 #define NCLASSES	52
@@ -118,7 +128,10 @@ map(size_t len)
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	seen_by_leak_checker(p, len);
+	return p;
 }
 
 static struct hdr *
@@ -197,6 +210,7 @@ big_free(struct pool *pool, struct hdr *h)
 		pool->bigs = b->next;
 	if (b->next != NULL)
 		b->next->prev = b->prev;
+	unseen_by_leak_checker(b, h->len);
 	munmap(b, h->len);
 }
 
