@@ -13,6 +13,7 @@
 #include "ctx.h"
 #include "engine.h"
 #include "libwrap.h"
+#include "verify.h"
 #include "log.h"
 #include "sni.h"
 
@@ -184,12 +185,13 @@ count_endpoints(const struct service *svc)
 static const char *
 combination_error(const struct service *svc)
 {
-	int verify = svc->verify_chain || svc->verify_peer;
+	/* the legacy "verify = N" levels count as the options they stand for */
+	int verify = verify_chain_wanted(svc) || verify_peer_wanted(svc);
 
 	if ((svc->check_host.n || svc->check_email.n || svc->check_ip.n) &&
 	    !verify)
 		return "Either \"verifyChain\" or \"verifyPeer\" has to be enabled";
-	if (svc->ocsp_url != NULL && !svc->verify_chain)
+	if (svc->ocsp_url != NULL && !verify_chain_wanted(svc))
 		return "\"verifyChain\" has to be enabled for OCSP support";
 	if (verify && svc->ca_engine.n == 0 && svc->ca_file == NULL &&
 	    svc->ca_path == NULL && svc->ca_store == NULL)

@@ -748,6 +748,46 @@ START_TEST(error_sni_primary_not_found)
 }
 END_TEST
 
+START_TEST(error_sni_primary_client)
+{
+	ck_load_fails("[p]\nclient = yes\n" ENDS
+	    "[s]\ncert = @CERT@\nsni = p:www.example.com\n"
+	    "connect = 127.0.0.1:1\n",
+	    "[!] Service [s]: SNI primary service is a TLS client\n");
+}
+END_TEST
+
+START_TEST(error_verify_without_ca)
+{
+	static const char msg[] = "[!] Service [x]: Either \"CAengine\", "
+	    "\"CAfile\", \"CApath\" or \"CAstore\" has to be configured\n";
+
+	ck_load_fails("cert = @CERT@\n[x]\n" ENDS "verifyChain = yes\n", msg);
+	ck_load_fails("client = yes\n[x]\n" ENDS "verifyPeer = yes\n", msg);
+	ck_load_fails("client = yes\n[x]\n" ENDS "verify = 2\n", msg);
+}
+END_TEST
+
+START_TEST(error_redirect_needs)
+{
+	ck_load_fails("cert = @CERT@\n[x]\n" ENDS "redirect = 127.0.0.1:2\n",
+	    "[!] Service [x]: Either \"verifyChain\" or \"verifyPeer\" has "
+	    "to be enabled for \"redirect\" to work\n");
+	ck_load_fails("cert = @CERT@\nCAfile = @CERT@\n[x]\n" ENDS
+	    "verifyChain = yes\nredirect = 127.0.0.1:2\nprotocol = pgsql\n",
+	    "[!] Service [x]: \"redirect\" is incompatible with the specified "
+	    "protocol negotiation\n");
+}
+END_TEST
+
+START_TEST(error_version_range)
+{
+	ck_load_fails("cert = @CERT@\n[x]\n" ENDS "sslVersionMin = TLSv1.3\n"
+	    "sslVersionMax = TLSv1.2\n",
+	    "[!] Service [x]: Invalid protocol version range\n");
+}
+END_TEST
+
 /* ---------------------------------------------------------------- */
 /* opening the file */
 
@@ -941,6 +981,10 @@ conffile_suite(void)
 	tcase_add_test(tc, error_protocol_host);
 	tcase_add_test(tc, error_relative_output);
 	tcase_add_test(tc, error_sni_primary_not_found);
+	tcase_add_test(tc, error_sni_primary_client);
+	tcase_add_test(tc, error_verify_without_ca);
+	tcase_add_test(tc, error_redirect_needs);
+	tcase_add_test(tc, error_version_range);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("open");
