@@ -1,6 +1,6 @@
 #!/bin/bash
-# engineId, engineNum and CAengine with a real token: SoftHSM behind
-# libp11's pkcs11 engine holds the server's key, its certificate and the
+# engineId, engineNum, CAengine and engineDefault with a real token:
+# SoftHSM behind libp11's pkcs11 engine holds the server's key, its certificate and the
 # CA that signs clients. The key never leaves the token, yet each forked
 # connection signs with it. Refusals: an engine that was not opened, an
 # engine number out of range, a missing key object, a wrong PIN and a
@@ -42,9 +42,11 @@ p11() { pkcs11-tool --module "$module" --token-label test --login --pin 1234 "$@
 ) >"$TEST_TMP/token.log" 2>&1 || { echo "FAIL: token"; cat "$TEST_TMP/token.log"; exit 1; }
 
 lib_peer echo echo || exit 1
-globals() {  # PIN
+globals() {  # PIN [more global lines]
     printf 'foreground = yes\nsyslog = no\ndebug = info\n'
     printf 'engine = pkcs11\nengineCtrl = MODULE_PATH:%s\nengineCtrl = PIN:%s\n' "$module" "$1"
+    shift
+    [ $# -eq 0 ] || printf '%s\n' "$@"
 }
 section() {  # NAME EXTRA-LINES...
     local name=$1; shift
@@ -54,7 +56,8 @@ section() {  # NAME EXTRA-LINES...
 in_token="cert = pkcs11:token=test;object=srvcert"
 key="key = pkcs11:token=test;object=srvkey"
 {
-    globals 1234
+    # the engine also becomes OpenSSL's default for RSA and EC operations
+    globals 1234 "engineDefault = RSA,EC"
     section by-id "engineId = pkcs11" "$in_token" "$key"
     section by-num "engineNum = 1" "$in_token" "$key"
     # the certificate from a file: the engine is asked first, as stunnel does
@@ -78,6 +81,7 @@ cat "$c/stranger.key" "$c/stranger.crt" >"$c/stranger.pem"
 through ca-engine --cert "$c/stranger.pem" &&
     bad "CAengine: a self-signed client got through"
 for line in \
+    'LOG6\[ui\]: Engine #1 (pkcs11) set as default for RSA,EC' \
     'LOG6\[ui\]: Certificate loaded from engine ID: pkcs11:token=test;object=srvcert' \
     'LOG6\[ui\]: Private key initialized on engine ID: pkcs11:token=test;object=srvkey' \
     'LOG6\[ui\]: Certificate loaded from: .*/cert\.pem' \
