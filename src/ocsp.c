@@ -18,8 +18,12 @@
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 enum verdict { OCSP_GOOD, OCSP_REVOKED, OCSP_UNKNOWN };
@@ -28,7 +32,7 @@ static int
 connect_responder(struct client *c, const char *host, const char *port)
 {
 	struct addrlist addrs = { 0 };
-	struct timeval tv = { (time_t)c->svc->timeout_busy, 0 };
+	struct timeval tv = { (time_t)c->svc->timeout_ocsp, 0 };
 	char spec[512], text[ADDR_TEXT_MAX];
 	size_t i;
 	int fd = -1;
@@ -48,7 +52,6 @@ connect_responder(struct client *c, const char *host, const char *port)
 		}
 		log_msg(LOG_INFO, "s_connect: connecting %s",
 		    addr_text(&addrs.v[i], text, sizeof(text)));
-		tv.tv_sec = (time_t)c->svc->timeout_ocsp;
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		if (connect(fd, (struct sockaddr *)&addrs.v[i].sa,
 		    addrs.v[i].len) < 0) {
@@ -58,12 +61,67 @@ connect_responder(struct client *c, const char *host, const char *port)
 			continue;
 		}
 		log_msg(LOG_DEBUG, "OCSP: Connected %s", text);
-		tv.tv_sec = (time_t)c->svc->timeout_busy;
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	}
 	addrlist_free(&addrs);
 	return fd;
+}
+
+static long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Send REQ and read the answer on the connected FD (which this closes),
+ * within TIMEOUTbusy: a responder that accepts and then stalls must not
+ * hold the handshake forever.  NULL (logged) when there is no answer.
+ */
+static OCSP_RESPONSE *
+exchange(struct client *c, int fd, const char *path, OCSP_REQUEST *req)
+{
+	long deadline = now_ms() + 1000L * (long)c->svc->timeout_busy;
+	OCSP_RESPONSE *resp = NULL;
+	OSSL_HTTP_REQ_CTX *rctx = NULL;
+	struct pollfd pfd = { .fd = fd };
+	BIO *bio;
+	int rc = 0, ready;
+
+	bio = BIO_new_socket(fd, BIO_CLOSE);
+	if (bio == NULL) {
+		sslerr_log("OCSP: BIO_new_socket");
+		close(fd);
+		return NULL;
+	}
+	/* a socket BIO leaves the descriptor's mode alone */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	rctx = OCSP_sendreq_new(bio, path, req, -1);
+	if (rctx == NULL)
+		sslerr_log("OCSP: OCSP_sendreq_new");
+	while (rctx != NULL && (rc = OCSP_sendreq_nbio(&resp, rctx)) == -1) {
+		pfd.events = BIO_should_write(bio) ? POLLOUT : POLLIN;
+		ready = now_ms() < deadline ?
+		    poll(&pfd, 1, (int)(deadline - now_ms())) : 0;
+		if (ready == 0) {
+			log_msg(LOG_INFO, "OCSP: s_poll_wait: TIMEOUTbusy "
+			    "exceeded");
+			break;
+		}
+		if (ready < 0 && errno != EINTR) {
+			log_errno("OCSP: s_poll_wait");
+			break;
+		}
+	}
+	if (rc == 0)
+		sslerr_log("OCSP: OCSP_sendreq_nbio");
+	else if (rc == 1)
+		log_msg(LOG_DEBUG, "OCSP: Response received");
+	OSSL_HTTP_REQ_CTX_free(rctx);
+	BIO_free_all(bio);
+	return rc == 1 ? resp : NULL;
 }
 
 /* one request to one responder; NULL (logged) when there is no answer */
@@ -72,7 +130,6 @@ ask(struct client *c, const char *url, OCSP_REQUEST *req)
 {
 	char *host = NULL, *port = NULL, *path = NULL;
 	OCSP_RESPONSE *resp = NULL;
-	BIO *bio;
 	int ssl = 0, fd;
 
 	if (!OCSP_parse_url(url, &host, &port, &path, &ssl)) {
@@ -85,15 +142,8 @@ ask(struct client *c, const char *url, OCSP_REQUEST *req)
 		goto out;
 	}
 	fd = connect_responder(c, host, port);
-	if (fd < 0)
-		goto out;
-	bio = BIO_new_socket(fd, BIO_CLOSE);
-	resp = OCSP_sendreq_bio(bio, path, req);
-	if (resp == NULL)
-		sslerr_log("OCSP: OCSP_sendreq_bio");
-	else
-		log_msg(LOG_DEBUG, "OCSP: Response received");
-	BIO_free_all(bio);
+	if (fd >= 0)
+		resp = exchange(c, fd, path, req);
 out:
 	OPENSSL_free(host);
 	OPENSSL_free(port);

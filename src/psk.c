@@ -120,7 +120,8 @@ psk_load(const char *path)
 	OPENSSL_cleanse(buf, sizeof(buf));
 	fclose(f);
 	if (!failed && count == 0) {
-		log_msg(LOG_ERR, "No PSK identities found in %s", path);
+		/* stunnel's error is the caller's "Failed to read PSK secrets" */
+		log_msg(LOG_INFO, "No PSK identities found in %s", path);
 		failed = 1;
 	}
 	if (failed) {

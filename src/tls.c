@@ -16,6 +16,7 @@
 #include "verify.h"
 
 #include <arpa/inet.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
@@ -132,12 +133,16 @@ log_peer_key(SSL *ssl)
 		return;
 	}
 	if (EVP_PKEY_is_a(key, "EC") && EVP_PKEY_get_utf8_string_param(key,
-	    "group", group, sizeof(group), &len))
+	    "group", group, sizeof(group), &len)) {
+		/* stunnel names the NIST curves as NIST does: "P-384" */
+		const char *nist = EC_curve_nid2nist(OBJ_sn2nid(group));
+
 		log_msg(LOG_INFO, "Peer temporary key: ECDH, %s, %d bits",
-		    group, EVP_PKEY_get_bits(key));
-	else
+		    nist != NULL ? nist : group, EVP_PKEY_get_bits(key));
+	} else {
 		log_msg(LOG_INFO, "Peer temporary key: %s, %d bits",
 		    EVP_PKEY_get0_type_name(key), EVP_PKEY_get_bits(key));
+	}
 	EVP_PKEY_free(key);
 }
 

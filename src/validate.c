@@ -22,6 +22,7 @@
 #include <openssl/provider.h>
 #include <openssl/err.h>
 #include <openssl/rand.h>
+#include <sys/stat.h>
 
 /* the prefix of section-level errors: "Service [x]" or "Inetd mode" */
 static void
@@ -82,6 +83,7 @@ check_compression(const struct global *g)
 static void
 seed_random(const struct global *g)
 {
+	struct stat st;
 	int n;
 
 	if (g->egd != NULL)
@@ -95,7 +97,9 @@ seed_random(const struct global *g)
 		else
 			log_msg(LOG_INFO, "Cannot retrieve any random data from "
 			    "%s", g->rnd_file);
-		if (g->rnd_overwrite && strncmp(g->rnd_file, "/dev/", 5) != 0) {
+		/* as stunnel: only a seed file that is there is rewritten */
+		if (g->rnd_overwrite && stat(g->rnd_file, &st) == 0 &&
+		    S_ISREG(st.st_mode)) {
 			n = RAND_write_file(g->rnd_file);
 			if (n > 0)
 				log_msg(LOG_DEBUG, "Wrote %d new random bytes to "

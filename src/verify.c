@@ -165,6 +165,29 @@ verify_callback(int preverify, X509_STORE_CTX *store)
 	return ok;
 }
 
+/* client: the server asked for a certificate; say whom it trusts */
+static int
+client_ca_callback(SSL *ssl, void *arg)
+{
+	const STACK_OF(X509_NAME) *cas = SSL_get_client_CA_list(ssl);
+	char *dn;
+	int i;
+
+	(void)arg;
+	if (cas == NULL) {
+		log_msg(LOG_INFO, "Received trusted client CA list not found");
+		return 1;
+	}
+	if (sk_X509_NAME_num(cas) == 0)
+		log_msg(LOG_INFO, "Received trusted client CA list is empty");
+	for (i = 0; i < sk_X509_NAME_num(cas); i++) {
+		dn = tls_dn(sk_X509_NAME_value(cas, i));
+		log_msg(LOG_INFO, "Received trusted client CA: %s", dn);
+		free(dn);
+	}
+	return 1;
+}
+
 void
 verify_set_mode(const struct service *svc, SSL_CTX *ctx)
 {
@@ -181,6 +204,8 @@ verify_set_mode(const struct service *svc, SSL_CTX *ctx)
 		mode = SSL_VERIFY_NONE;
 	SSL_CTX_set_verify(ctx, mode, mode == SSL_VERIFY_NONE ? NULL :
 	    verify_callback);
+	if (svc->client)
+		SSL_CTX_set_cert_cb(ctx, client_ca_callback, NULL);
 }
 
 /* after the handshake: an unauthenticated client goes to "redirect" */
@@ -197,9 +222,8 @@ verify_check_redirect(struct client *c)
 void
 verify_log_mode(const struct service *svc)
 {
-	if (!svc->client)
-		log_msg(LOG_INFO, "Peer certificate %srequired",
-		    verify_cert_required(svc) ? "" : "not ");
+	log_msg(LOG_INFO, "Peer certificate %srequired",
+	    verify_cert_required(svc) ? "" : "not ");
 	if (!verify_chain_wanted(svc) && !verify_peer_wanted(svc))
 		log_msg(LOG_INFO, "CERT: Certificate verification disabled");
 }
