@@ -19,21 +19,19 @@
 #include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
 enum verdict { OCSP_GOOD, OCSP_REVOKED, OCSP_UNKNOWN };
 
+/* the responder's first address that answers within TIMEOUTocsp */
 static int
 connect_responder(struct client *c, const char *host, const char *port)
 {
 	struct addrlist addrs = { 0 };
-	struct timeval tv = { (time_t)c->svc->timeout_ocsp, 0 };
-	char spec[512], text[ADDR_TEXT_MAX];
+	char spec[512];
 	size_t i;
 	int fd = -1;
 
@@ -43,25 +41,8 @@ connect_responder(struct client *c, const char *host, const char *port)
 		    "address");
 		return -1;
 	}
-	for (i = 0; i < addrs.n && fd < 0; i++) {
-		fd = socket(addrs.v[i].sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC,
-		    0);
-		if (fd < 0) {
-			log_errno("OCSP: socket");
-			continue;
-		}
-		log_msg(LOG_INFO, "s_connect: connecting %s",
-		    addr_text(&addrs.v[i], text, sizeof(text)));
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-		if (connect(fd, (struct sockaddr *)&addrs.v[i].sa,
-		    addrs.v[i].len) < 0) {
-			log_errno("s_connect: connect %s", text);
-			close(fd);
-			fd = -1;
-			continue;
-		}
-		log_msg(LOG_DEBUG, "OCSP: Connected %s", text);
-	}
+	for (i = 0; i < addrs.n && fd < 0; i++)
+		fd = net_connect_to(c, &addrs.v[i], c->svc->timeout_ocsp);
 	addrlist_free(&addrs);
 	return fd;
 }
@@ -96,8 +77,6 @@ exchange(struct client *c, int fd, const char *path, OCSP_REQUEST *req)
 		close(fd);
 		return NULL;
 	}
-	/* a socket BIO leaves the descriptor's mode alone */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	rctx = OCSP_sendreq_new(bio, path, req, -1);
 	if (rctx == NULL)
 		sslerr_log("OCSP: OCSP_sendreq_new");

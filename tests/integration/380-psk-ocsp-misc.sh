@@ -17,6 +17,8 @@
 #    against the openssl responder works; a replayed "good" response
 #    without a nonce is accepted without OCSPnonce (whose request has no
 #    nonce) and refused with it (its request has one);
+#    a responder that cannot be connected to (its accept queue is full):
+#    TIMEOUTocsp = 1 bounds the connect, refused within 4 seconds;
 #    a responder that accepts and never answers: the exchange is bounded
 #    by TIMEOUTbusy (TIMEOUTocsp bounds the connect only, as in stunnel
 #    5.75), so with TIMEOUTbusy = 2 and OCSPrequire = yes the connection
@@ -277,6 +279,29 @@ while True:
 EOF
 lib_bg replayer python3 "$T/fake.py" replay "$T/replay.port" "$c/replay.der"
 lib_wait_for "$T/replay.port" '^[0-9]+$' || { echo "FAIL: replayer"; exit 1; }
+# a responder whose accept queue is full: connecting to it never ends
+cat >"$T/full.py" <<'EOF'
+import os, socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(0)
+held = []
+for _ in range(3):
+    c = socket.socket()
+    c.setblocking(False)
+    try:
+        c.connect(s.getsockname())
+    except BlockingIOError:
+        pass
+    held.append(c)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(3600)
+EOF
+lib_bg full python3 "$T/full.py" "$T/full.port"
+lib_wait_for "$T/full.port" '^[0-9]+$' || { echo "FAIL: full responder"; exit 1; }
+full_port=$(cat "$T/full.port")
 lib_bg silent python3 "$T/fake.py" silent "$T/silent.port"
 lib_wait_for "$T/silent.port" '^[0-9]+$' || { echo "FAIL: silent responder"; exit 1; }
 replay_port=$(cat "$T/replay.port")
@@ -305,6 +330,7 @@ ocsp_section() {  # NAME TARGET-PORT EXTRA-LINES...
     ocsp_section untrusted "$good_port" "OCSP = http://127.0.0.1:$stranger_port"
     ocsp_section noverify "$good_port" "OCSP = http://127.0.0.1:$stranger_port" "OCSPflag = NOVERIFY"
     ocsp_section slow "$good_port" "OCSP = http://127.0.0.1:$silent_port" "OCSPrequire = yes" "TIMEOUTbusy = 2"
+    ocsp_section unreachable "$good_port" "OCSP = http://127.0.0.1:$full_port" "OCSPrequire = yes" "TIMEOUTocsp = 1"
 } >"$T/ocsp.conf"
 lib_daemon ocsp "$T/ocsp.conf" || exit 1
 olog=$T/ocsp.out
@@ -328,6 +354,11 @@ through "$(op slow)" 8 && bad "silent responder: accepted although the responder
 elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
 echo "TIMEOUTbusy = 2 against a silent OCSP responder: $elapsed ms"
 [ "$elapsed" -lt 5000 ] || bad "silent responder: the connection took ${elapsed} ms (not < 5 s)"
+start=$(date +%s%N)
+through "$(op unreachable)" 8 && bad "TIMEOUTocsp: accepted although the responder could not be reached"
+elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+echo "TIMEOUTocsp = 1 against a responder that cannot be connected to: $elapsed ms"
+[ "$elapsed" -lt 4000 ] || bad "TIMEOUTocsp = 1: the connection took ${elapsed} ms (not < 4 s)"
 sleep 0.3
 
 L=$(conn_log "$olog" aia-good)
@@ -353,6 +384,12 @@ echo "$L" | grep -q "OCSP: Connecting the configured responder \"http://127.0.0.
 echo "$L" | grep -q 'LOG6\[[0-9]*\]: OCSP: s_poll_wait: TIMEOUTbusy exceeded' ||
     bad "silent responder: no 'OCSP: s_poll_wait: TIMEOUTbusy exceeded' line; the connection's log:
 $(echo "$L" | sed 's/^/    /')"
+
+L=$(conn_log "$olog" unreachable)
+echo "$L" | grep -q "s_connect: s_poll_wait 127.0.0.1:$full_port: TIMEOUTconnect exceeded" ||
+    bad "TIMEOUTocsp: no connect timeout line"
+echo "$L" | grep -q 'LOG3\[[0-9]*\]: OCSP: Rejected (OCSPrequire = yes)' ||
+    bad "TIMEOUTocsp: no 'Rejected (OCSPrequire = yes)'"
 
 ###########################################################################
 # 3. client-side sni
