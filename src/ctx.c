@@ -18,7 +18,6 @@
 #include "tls.h"
 #include "verify.h"
 #include "sesscache.h"
-#include "sessiond.h"
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -193,10 +192,6 @@ set_sessions(struct service *svc, SSL_CTX *ctx)
 		    "mode");
 	} else if (svc->ticket_key.len > 0) {
 		SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_callback);
-	}
-	if (svc->sessiond != NULL && !svc->client) {
-		sessiond_attach(&svc->sessiond_addr, ctx);
-		return 0;
 	}
 	svc->cache = sesscache_new(svc);
 	if (svc->cache == NULL)

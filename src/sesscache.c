@@ -10,12 +10,15 @@
  * child dying while it holds the lock cannot wedge the others. Server
  * sections store sessions by id through OpenSSL's new/get/remove
  * callbacks; client sections keep the last session of the service in
- * one slot and offer it on the next connection. Must never hold the
- * lock across anything but a copy.
+ * one slot and offer it on the next connection. A server section with
+ * "sessiond" keeps its sessions in that external cache instead
+ * (sessiond.c), through the same callbacks. Must never hold the lock
+ * across anything but a copy.
  */
 #include "common.h"
 #include "sesscache.h"
 #include "log.h"
+#include "sessiond.h"
 
 #include <pthread.h>
 #include <sys/mman.h>
@@ -47,9 +50,10 @@ struct shared {
 };
 
 struct sesscache {
-	struct shared	*shm;
+	struct shared	*shm;		/* NULL with a sessiond */
 	size_t		 size;		/* of the mapping */
 	long		 timeout;	/* seconds */
+	const struct addr *sessiond;
 };
 
 static int ex_index = -1;
@@ -64,6 +68,10 @@ sesscache_new(const struct service *svc)
 	void *p;
 
 	cache = xcalloc(1, sizeof(*cache));
+	if (svc->sessiond != NULL && !svc->client) {
+		cache->sessiond = &svc->sessiond_addr;
+		return cache;
+	}
 	cache->size = sizeof(struct shared) + nslots * (sizeof(struct slot) +
 	    SLOT_DATA_MAX);
 	cache->timeout = (long)svc->session_cache_timeout;
@@ -89,7 +97,8 @@ sesscache_free(struct sesscache *cache)
 {
 	if (cache == NULL)
 		return;
-	munmap(cache->shm, cache->size);
+	if (cache->shm != NULL)
+		munmap(cache->shm, cache->size);
 	free(cache);
 }
 
@@ -150,8 +159,13 @@ store(struct sesscache *cache, const unsigned char *key, unsigned key_len,
 	unsigned char buf[SLOT_DATA_MAX], *p = buf;
 	time_t now = time(NULL);
 	struct slot *slot;
-	int len = i2d_SSL_SESSION(sess, NULL);
+	int len;
 
+	if (cache->sessiond != NULL) {
+		sessiond_store(cache->sessiond, key, key_len, sess);
+		return;
+	}
+	len = i2d_SSL_SESSION(sess, NULL);
 	if (len <= 0 || len > SLOT_DATA_MAX || key_len > sizeof(slot->key))
 		return;
 	i2d_SSL_SESSION(sess, &p);
@@ -177,6 +191,8 @@ fetch(struct sesscache *cache, const unsigned char *key, unsigned key_len)
 	struct slot *slot;
 	unsigned len = 0;
 
+	if (cache->sessiond != NULL)
+		return sessiond_fetch(cache->sessiond, key, key_len);
 	lock(cache->shm);
 	slot = find(cache->shm, key, key_len);
 	if (slot != NULL && slot->expires >= time(NULL)) {
@@ -193,6 +209,10 @@ drop(struct sesscache *cache, const unsigned char *key, unsigned key_len)
 {
 	struct slot *slot;
 
+	if (cache->sessiond != NULL) {
+		sessiond_drop(cache->sessiond, key, key_len);
+		return;
+	}
 	lock(cache->shm);
 	slot = find(cache->shm, key, key_len);
 	if (slot != NULL)
@@ -262,6 +282,9 @@ sesscache_attach(struct sesscache *cache, SSL_CTX *ctx, int client)
 	}
 	SSL_CTX_sess_set_get_cb(ctx, get_cb);
 	SSL_CTX_sess_set_remove_cb(ctx, remove_cb);
+	/* as in stunnel: with a sessiond, sessions are looked up by id only */
+	if (cache->sessiond != NULL)
+		SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER |
 	    SSL_SESS_CACHE_NO_INTERNAL);
 }

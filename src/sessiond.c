@@ -10,9 +10,10 @@
  * with types 0 new, 1 get, 2 remove; a "get" is answered by a datagram of
  * the same layout whose type is 0x81 (found, the session follows) or 0x80
  * (not found).  Nothing else is answered.  Several daemons (or machines)
- * given the same sessiond resume each other's TLS session ids.  Session
- * tickets are off for such services, as in stunnel.  A cache server that
- * does not answer costs a connection one short wait, never its handshake.
+ * given the same sessiond resume each other's TLS session ids.  The
+ * session cache (sesscache.c) calls this for services with a sessiond.
+ * A cache server that does not answer costs a connection one short wait,
+ * never its handshake.
  * Must never block longer than WAIT_MS on the cache server.
  */
 #include "common.h"
@@ -36,13 +37,6 @@
 #define WAIT_MS		200
 
 static const char *const names[] = { "new", "get", "remove" };
-static int ex_index = -1;
-
-static const struct addr *
-server_of(SSL_CTX *ctx)
-{
-	return SSL_CTX_get_ex_data(ctx, ex_index);
-}
 
 /*
  * One request; for a "get", the session found (copied to OUT, its
@@ -128,62 +122,38 @@ transfer(const struct addr *server, int type, long timeout,
 	return (int)(n - HEAD_LEN);
 }
 
-static int
-new_cb(SSL *ssl, SSL_SESSION *sess)
+/* a new session: sent, no answer expected */
+void
+sessiond_store(const struct addr *server, const unsigned char *id,
+    unsigned id_len, SSL_SESSION *sess)
 {
 	unsigned char der[VALUE_MAX], *p = der;
-	const unsigned char *id;
-	unsigned id_len;
 	int len = i2d_SSL_SESSION(sess, NULL);
 
-	log_msg(LOG_DEBUG, "New session callback");
-	id = SSL_SESSION_get_id(sess, &id_len);
 	if (len <= 0)
-		return 0;
+		return;
 	/* one too big is only logged: transfer() refuses it */
 	if (len <= VALUE_MAX)
 		i2d_SSL_SESSION(sess, &p);
-	transfer(server_of(SSL_get_SSL_CTX(ssl)), NEW,
-	    SSL_SESSION_get_timeout(sess), id, id_len, der, (size_t)len, NULL);
-	return 0;	/* we keep no reference */
+	transfer(server, NEW, SSL_SESSION_get_timeout(sess), id, id_len, der,
+	    (size_t)len, NULL);
 }
 
-static SSL_SESSION *
-get_cb(SSL *ssl, const unsigned char *id, int id_len, int *copy)
+/* the session with ID, or NULL if the cache server has none (or is mute) */
+SSL_SESSION *
+sessiond_fetch(const struct addr *server, const unsigned char *id,
+    unsigned id_len)
 {
 	unsigned char der[VALUE_MAX];
 	const unsigned char *p = der;
-	int len;
+	int len = transfer(server, GET, 0, id, id_len, NULL, 0, der);
 
-	log_msg(LOG_DEBUG, "Get session callback");
-	*copy = 0;
-	len = transfer(server_of(SSL_get_SSL_CTX(ssl)), GET, 0, id,
-	    (unsigned)id_len, NULL, 0, der);
 	return len > 0 ? d2i_SSL_SESSION(NULL, &p, len) : NULL;
 }
 
-static void
-remove_cb(SSL_CTX *ctx, SSL_SESSION *sess)
-{
-	const unsigned char *id;
-	unsigned id_len;
-
-	log_msg(LOG_DEBUG, "Remove session callback");
-	id = SSL_SESSION_get_id(sess, &id_len);
-	transfer(server_of(ctx), REMOVE, 0, id, id_len, NULL, 0, NULL);
-}
-
-/* the server sessions of CTX go to the cache at SERVER, tickets are off */
 void
-sessiond_attach(const struct addr *server, SSL_CTX *ctx)
+sessiond_drop(const struct addr *server, const unsigned char *id,
+    unsigned id_len)
 {
-	if (ex_index < 0)
-		ex_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
-	SSL_CTX_set_ex_data(ctx, ex_index, (void *)server);
-	SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
-	SSL_CTX_sess_set_new_cb(ctx, new_cb);
-	SSL_CTX_sess_set_get_cb(ctx, get_cb);
-	SSL_CTX_sess_set_remove_cb(ctx, remove_cb);
-	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER |
-	    SSL_SESS_CACHE_NO_INTERNAL);
+	transfer(server, REMOVE, 0, id, id_len, NULL, 0, NULL);
 }

@@ -5,6 +5,10 @@
 #include "addr.h"
 #include <openssl/ssl.h>
 
-void	 sessiond_attach(const struct addr *, SSL_CTX *);
+void	 sessiond_store(const struct addr *, const unsigned char *, unsigned,
+	    SSL_SESSION *);
+SSL_SESSION *sessiond_fetch(const struct addr *, const unsigned char *,
+	    unsigned);
+void	 sessiond_drop(const struct addr *, const unsigned char *, unsigned);
 
 #endif
