@@ -23,10 +23,7 @@ fork_build=1
 if [ "${DAEMON:-}" = "$REFERENCE" ]; then setenv_line=; fork_build=0; fi
 
 # a client certificate signed by the test CA
-(cd "$certs" && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
-    -keyout client.key -out client.crt -days 30 -subj "/C=PL/O=Test/CN=client" \
-    -CA ca.pem -CAkey ca.key -addext "basicConstraints=CA:FALSE" &&
-    cat client.key client.crt > client.pem) >/dev/null 2>&1 ||
+lib_issue "$certs" client "/C=PL/O=Test/CN=client" ||
     { echo "FAIL: client certificate"; exit 1; }
 
 # tlsget.py PORT [CERT]: TLS client (no server verification) that prints

@@ -9,10 +9,7 @@ lib_mktemp
 lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
 cd "$TEST_TMP/certs" || exit 1
 for name in www.example.org mail.example.net; do
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$name.key" \
-        -out "$name.crt" -days 2 -subj "/CN=$name" -CA ca.pem -CAkey ca.key \
-        -addext "subjectAltName=DNS:$name" >/dev/null 2>&1
-    cat "$name.key" "$name.crt" >"$name.pem"
+    lib_issue . "$name" "/CN=$name" "subjectAltName=DNS:$name"
 done
 cd - >/dev/null || exit 1
 

@@ -11,8 +11,7 @@ c=$TEST_TMP/certs
 (
     cd "$c" || exit 1
     for n in client revoked; do
-        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $n.key -out $n.crt \
-            -days 2 -subj "/CN=$n" -CA ca.pem -CAkey ca.key -addext "basicConstraints=CA:FALSE"
+        lib_issue . $n "/CN=$n"
     done
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout stranger.key \
         -out stranger.crt -days 2 -subj "/CN=stranger"

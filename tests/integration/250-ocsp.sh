@@ -14,16 +14,10 @@ c=$TEST_TMP/certs
 ocsp_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 (
     cd "$c" || exit 1
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout revoked.key \
-        -out revoked.crt -days 2 -subj /CN=localhost -CA ca.pem -CAkey ca.key \
-        -addext "subjectAltName=DNS:localhost" -addext "basicConstraints=CA:FALSE"
-    cat revoked.key revoked.crt >revoked.pem
+    lib_issue . revoked /CN=localhost "subjectAltName=DNS:localhost"
     for n in staple-good staple-revoked; do
-        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $n.key \
-            -out $n.crt -days 2 -subj /CN=localhost -CA ca.pem -CAkey ca.key \
-            -addext "subjectAltName=DNS:localhost" -addext "basicConstraints=CA:FALSE" \
-            -addext "authorityInfoAccess=OCSP;URI:http://127.0.0.1:$ocsp_port"
-        cat $n.key $n.crt >$n.pem
+        lib_issue . $n /CN=localhost "subjectAltName=DNS:localhost" \
+            "authorityInfoAccess=OCSP;URI:http://127.0.0.1:$ocsp_port"
     done
     exp=$(date -u -d '+2 days' +%y%m%d%H%M%SZ)
     now=$(date -u +%y%m%d%H%M%SZ)

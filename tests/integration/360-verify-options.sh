@@ -35,11 +35,8 @@ c=$TEST_TMP/certs
 # the CA and client.crt together for verify = 3.
 (
     cd "$c" || exit 1
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout email.key \
-        -out email.crt -days 2 -subj "/CN=mail server" -CA ca.pem -CAkey ca.key \
-        -addext "subjectAltName=email:server@example.test,DNS:localhost" \
-        -addext "basicConstraints=CA:FALSE" || exit 1
-    cat email.key email.crt >email.pem
+    lib_issue . email "/CN=mail server" \
+        "subjectAltName=email:server@example.test,DNS:localhost" || exit 1
     cat ca.pem client.crt >ca-and-client.pem
     mkdir crldir && cd crldir || exit 1
     cp ../ca.pem ../crl-revoked.pem . || exit 1

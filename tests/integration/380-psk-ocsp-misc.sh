@@ -203,11 +203,8 @@ ocsp_port=$(free_port)
 (
     cd "$c" || exit 1
     for n in aia-good aia-revoked; do
-        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $n.key \
-            -out $n.crt -days 2 -subj /CN=localhost -CA ca.pem -CAkey ca.key \
-            -addext "subjectAltName=DNS:localhost" -addext "basicConstraints=CA:FALSE" \
-            -addext "authorityInfoAccess=OCSP;URI:http://127.0.0.1:$ocsp_port"
-        cat $n.key $n.crt >$n.pem
+        lib_issue . $n /CN=localhost "subjectAltName=DNS:localhost" \
+            "authorityInfoAccess=OCSP;URI:http://127.0.0.1:$ocsp_port"
     done
     exp=$(date -u -d '+2 days' +%y%m%d%H%M%SZ)
     now=$(date -u +%y%m%d%H%M%SZ)
@@ -396,10 +393,7 @@ echo "$L" | grep -q 'LOG3\[[0-9]*\]: OCSP: Rejected (OCSPrequire = yes)' ||
 ###########################################################################
 (
     cd "$c" || exit 1
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout www.key \
-        -out www.crt -days 2 -subj "/CN=www.example.org" -CA ca.pem -CAkey ca.key \
-        -addext "subjectAltName=DNS:www.example.org"
-    cat www.key www.crt >www.pem
+    lib_issue . www "/CN=www.example.org" "subjectAltName=DNS:www.example.org"
 ) >/dev/null 2>&1 || { echo "FAIL: sni certificate"; exit 1; }
 for b in primary web; do
     cat >"$T/$b.py" <<EOF

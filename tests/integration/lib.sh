@@ -7,6 +7,7 @@
 #   lib_require_isolation             exits 77 (SKIP) unless unshare works
 #   lib_mktemp                        sets TEST_TMP, removed again on exit
 #   lib_make_certs DIR                fills DIR with the @CERTS@ files (tests/certs/mkcerts.sh)
+#   lib_issue DIR NAME SUBJECT [EXT]  one more leaf certificate signed by DIR/ca.pem
 #   lib_make_scratch DIR CERTS        makes a @TMP@ dir (with include.d/)
 #   lib_subst SRC DST CERTS TMP       copy of a corpus file, placeholders replaced
 #   lib_run PROG CONF OUT [DIR]       runs PROG CONF isolated, prints exit status
@@ -150,6 +151,20 @@ PEERS="python3 $LIB_DIR/peers.py"
 # revoked, an expired and a wrong-host certificate, PKCS#12, PSK files).
 lib_make_certs() {
     sh "$TOP_SRCDIR/tests/certs/mkcerts.sh" "$1"
+}
+
+# lib_issue DIR NAME SUBJECT [EXTENSION...]: a leaf certificate signed by
+# DIR/ca.pem: DIR/NAME.key, NAME.crt and both in NAME.pem (EC P-256, two
+# days, basicConstraints=CA:FALSE and each EXTENSION as an -addext).
+lib_issue() {
+    local d=$1 n=$2 subject=$3 e ext=(-addext "basicConstraints=CA:FALSE")
+    shift 3
+    for e in "$@"; do ext+=(-addext "$e"); done
+    (cd "$d" &&
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+            -keyout "$n.key" -out "$n.crt" -days 2 -subj "$subject" \
+            -CA ca.pem -CAkey ca.key "${ext[@]}" &&
+        cat "$n.key" "$n.crt" >"$n.pem") >/dev/null 2>&1
 }
 
 # Make DIR as a @TMP@ scratch directory: include.d/ holds two fragments
