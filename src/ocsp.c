@@ -44,6 +44,8 @@ connect_responder(struct client *c, const char *host, const char *port)
 	for (i = 0; i < addrs.n && fd < 0; i++)
 		fd = net_connect_to(c, &addrs.v[i], c->svc->timeout_ocsp);
 	addrlist_free(&addrs);
+	if (fd >= 0)
+		log_msg(LOG_DEBUG, "OCSP: Connected %s", spec);
 	return fd;
 }
 
