@@ -192,6 +192,9 @@ serve(struct client *c)
 		assign_sides(c);
 		return tls_start(c);
 	}
+	/* the STARTTLS family relays the backend's greeting first */
+	if (protocol_connects_first(c->svc) && remote_start(c) < 0)
+		return -1;
 	assign_sides(c);
 	if (protocol_before_tls(c) < 0) {
 		client_error(c, CERR_RESET);
@@ -199,7 +202,7 @@ serve(struct client *c)
 	}
 	if (tls_start(c) < 0)
 		return -1;
-	if (remote_start(c) < 0)
+	if (!protocol_connects_first(c->svc) && remote_start(c) < 0)
 		return -1;
 	assign_sides(c);
 	return 0;

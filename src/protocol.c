@@ -5,10 +5,11 @@
  * "proxy" (server mode: the HAProxy PROXY v1 line that tells the backend
  * who the client is, sent before any client data) and, in client mode,
  * "connect" (an HTTP CONNECT through a proxy, with basic authentication)
- * and the STARTTLS of smtp, pop3, imap and nntp; "pgsql" on both sides.
- * The server sides of the STARTTLS family, socks, ldap and cifs are still
- * to be written
- * (validate.c says so at start-up). Must never send client data itself.
+ * and the STARTTLS of smtp, pop3, imap and nntp; in server mode, the
+ * STARTTLS dialogue of smtp, pop3 and imap with the client (the backend's
+ * greeting, relayed with stunnel's marks); "pgsql" on both sides. socks,
+ * ldap, cifs and capwin are still to be written (validate.c says so at
+ * start-up). Must never send client data itself.
  */
 #include "common.h"
 #include "protocol.h"
@@ -72,34 +73,40 @@ send_proxy_header(struct client *c)
 	return 0;
 }
 
-/* LOGGED is what the log may show of LINE (credentials stay out) */
+/*
+ * LINE and CRLF to FD in one write (peers that read a reply with one
+ * read() must get all of it); LOGGED is what the log may show of LINE
+ */
 static int
-put_line(struct client *c, const char *line, const char *logged)
+put_line(int fd, const char *line, const char *logged)
 {
-	size_t len = strlen(line);
+	char buf[LINE_MAX_LEN + 2];
+	int len = snprintf(buf, sizeof(buf), "%s\r\n", line), ok;
 
 	log_msg(LOG_DEBUG, " -> %s", logged != NULL ? logged : line);
-	if (write(c->remote_fd, line, len) != (ssize_t)len ||
-	    write(c->remote_fd, "\r\n", 2) != 2) {
+	ok = len > 0 && (size_t)len < sizeof(buf) &&
+	    write(fd, buf, (size_t)len) == len;
+	OPENSSL_cleanse(buf, sizeof(buf));	/* it may hold credentials */
+	if (!ok) {
 		log_errno("s_write: writesocket");
 		return -1;
 	}
 	return 0;
 }
 
-/* one CRLF- or LF-ended line, read a byte at a time (no read-ahead) */
+/* one CRLF- or LF-ended line from FD, a byte at a time (no read-ahead) */
 static int
-get_line(struct client *c, char *buf, size_t len)
+get_line(struct client *c, int fd, char *buf, size_t len)
 {
 	size_t n = 0;
 	ssize_t rc;
 	char ch;
 
 	for (;;) {
-		if (net_wait(c->remote_fd, POLLIN, c->svc->timeout_busy,
+		if (net_wait(fd, POLLIN, c->svc->timeout_busy,
 		    "s_read_eof") <= 0)
 			return -1;
-		rc = read(c->remote_fd, &ch, 1);
+		rc = read(fd, &ch, 1);
 		if (rc <= 0) {
 			log_msg(LOG_ERR, "s_read: Received %zu out of requested "
 			    "line", n);
@@ -131,13 +138,13 @@ http_connect(struct client *c)
 	int rc;
 
 	snprintf(line, sizeof(line), "CONNECT %s HTTP/1.1", svc->protocol_host);
-	if (put_line(c, line, NULL) < 0)
+	if (put_line(c->remote_fd, line, NULL) < 0)
 		return -1;
 	snprintf(line, sizeof(line), "Host: %s", svc->protocol_host);
-	if (put_line(c, line, NULL) < 0)
+	if (put_line(c->remote_fd, line, NULL) < 0)
 		return -1;
 	for (i = 0; i < svc->protocol_header.n; i++)
-		if (put_line(c, svc->protocol_header.v[i], NULL) < 0)
+		if (put_line(c->remote_fd, svc->protocol_header.v[i], NULL) < 0)
 			return -1;
 	if (svc->protocol_auth != NULL &&
 	    strcasecmp(svc->protocol_auth, "basic") != 0) {
@@ -152,12 +159,13 @@ http_connect(struct client *c)
 		snprintf(line, sizeof(line), "Proxy-Authorization: basic %s",
 		    (char *)b64);
 		OPENSSL_cleanse(creds, sizeof(creds));
-		rc = put_line(c, line, "Proxy-Authorization: basic *");
+		rc = put_line(c->remote_fd, line, "Proxy-Authorization: basic *");
 		OPENSSL_cleanse(line, sizeof(line));
 		if (rc < 0)
 			return -1;
 	}
-	if (put_line(c, "", NULL) < 0 || get_line(c, line, sizeof(line)) < 0)
+	if (put_line(c->remote_fd, "", NULL) < 0 ||
+	    get_line(c, c->remote_fd, line, sizeof(line)) < 0)
 		return -1;
 	if (strncmp(line, "HTTP/1.", 7) != 0 || strlen(line) < 12 ||
 	    strncmp(line + 9, "200", 3) != 0) {
@@ -165,7 +173,7 @@ http_connect(struct client *c)
 		return -1;
 	}
 	do {		/* the headers of the answer, up to the empty line */
-		if (get_line(c, line, sizeof(line)) < 0)
+		if (get_line(c, c->remote_fd, line, sizeof(line)) < 0)
 			return -1;
 	} while (line[0] != '\0');
 	log_msg(LOG_INFO, "CONNECT request accepted");
@@ -178,7 +186,7 @@ expect(struct client *c, const char *prefix, const char *why)
 {
 	char line[LINE_MAX_LEN];
 
-	if (get_line(c, line, sizeof(line)) < 0)
+	if (get_line(c, c->remote_fd, line, sizeof(line)) < 0)
 		return -1;
 	if (strncasecmp(line, prefix, strlen(prefix)) != 0) {
 		log_msg(LOG_ERR, "%s", why);
@@ -196,7 +204,7 @@ smtp_client(struct client *c)
 	    c->svc->protocol_host : "localhost";
 
 	do {	/* "220-" lines continue the greeting, "220 " ends it */
-		if (get_line(c, line, sizeof(line)) < 0)
+		if (get_line(c, c->remote_fd, line, sizeof(line)) < 0)
 			return -1;
 		if (strncmp(line, "220", 3) != 0) {
 			log_msg(LOG_ERR, "Remote server is not RFC 1425 compliant");
@@ -204,17 +212,17 @@ smtp_client(struct client *c)
 		}
 	} while (line[3] == '-');
 	snprintf(line, sizeof(line), "EHLO %s", name);
-	if (put_line(c, line, NULL) < 0)
+	if (put_line(c->remote_fd, line, NULL) < 0)
 		return -1;
 	do {
-		if (get_line(c, line, sizeof(line)) < 0)
+		if (get_line(c, c->remote_fd, line, sizeof(line)) < 0)
 			return -1;
 		if (strncmp(line, "250", 3) != 0) {
 			log_msg(LOG_ERR, "Remote server is not RFC 1425 compliant");
 			return -1;
 		}
 	} while (line[3] == '-');
-	if (put_line(c, "STARTTLS", NULL) < 0)
+	if (put_line(c->remote_fd, "STARTTLS", NULL) < 0)
 		return -1;
 	return expect(c, "220", "Remote server is not RFC 2487 compliant");
 }
@@ -224,7 +232,7 @@ static int
 pop3_client(struct client *c)
 {
 	if (expect(c, "+OK", "Unknown server welcome") < 0 ||
-	    put_line(c, "STLS", NULL) < 0)
+	    put_line(c->remote_fd, "STLS", NULL) < 0)
 		return -1;
 	return expect(c, "+OK", "Server does not support TLS");
 }
@@ -234,7 +242,7 @@ static int
 imap_client(struct client *c)
 {
 	if (expect(c, "* OK", "Unknown server welcome") < 0 ||
-	    put_line(c, "stunnel STARTTLS", NULL) < 0)
+	    put_line(c->remote_fd, "stunnel STARTTLS", NULL) < 0)
 		return -1;
 	return expect(c, "stunnel OK", "Server does not support TLS");
 }
@@ -245,13 +253,13 @@ nntp_client(struct client *c)
 {
 	char line[LINE_MAX_LEN];
 
-	if (get_line(c, line, sizeof(line)) < 0)
+	if (get_line(c, c->remote_fd, line, sizeof(line)) < 0)
 		return -1;
 	if (strncmp(line, "200", 3) != 0 && strncmp(line, "201", 3) != 0) {
 		log_msg(LOG_ERR, "Unknown server welcome");
 		return -1;
 	}
-	if (put_line(c, "STARTTLS", NULL) < 0)
+	if (put_line(c->remote_fd, "STARTTLS", NULL) < 0)
 		return -1;
 	return expect(c, "382", "Server does not support TLS");
 }
@@ -323,13 +331,208 @@ pgsql_server(struct client *c)
 	return 0;
 }
 
-/* server mode: the accepted side may have something to say before TLS */
+/*
+ * Server side of the STARTTLS family: a client that sends something at
+ * once speaks TLS already (smtps, imaps); one that waits gets the
+ * dialogue. 1: the dialogue, 0: TLS at once, -1: error.
+ */
+static int
+client_waits(struct client *c, const char *rfc)
+{
+	struct pollfd p = { .fd = c->local_rfd, .events = POLLIN };
+
+	switch (poll(&p, 1, 200)) {
+	case 0:
+		log_msg(LOG_DEBUG, "RFC %s detected", rfc);
+		return 1;
+	case 1:
+		log_msg(LOG_DEBUG, "RFC %s not detected", rfc);
+		return 0;
+	default:
+		log_errno("RFC%s (s_poll_wait)", rfc);
+		return -1;
+	}
+}
+
+/* the backend's "220 HOST TEXT" shown as "220 HOST stunnel for TEXT" */
+static int
+smtp_server(struct client *c)
+{
+	char line[LINE_MAX_LEN], out[LINE_MAX_LEN + 16], host[256] = "";
+	const char *text;
+	int rc = client_waits(c, "2487");
+
+	if (rc <= 0)
+		return rc;
+	if (get_line(c, c->remote_fd, line, sizeof(line)) < 0)
+		return -1;
+	if (strncmp(line, "220", 3) != 0) {
+		log_msg(LOG_ERR, "Unknown server welcome");
+		return -1;
+	}
+	sscanf(line + 3, " %255s", host);
+	text = line + 3 + strspn(line + 3, " -");
+	text += strcspn(text, " ");
+	snprintf(out, sizeof(out), "220 %s stunnel for%s", host, text);
+	if (put_line(c->local_wfd, out, NULL) < 0 ||
+	    get_line(c, c->local_rfd, line, sizeof(line)) < 0)
+		return -1;
+	if (strncasecmp(line, "EHLO ", 5) != 0) {
+		log_msg(LOG_ERR, "Unknown client EHLO");
+		return -1;
+	}
+	snprintf(out, sizeof(out), "250-%s", host);
+	if (put_line(c->local_wfd, out, NULL) < 0 ||
+	    put_line(c->local_wfd, "250 STARTTLS", NULL) < 0 ||
+	    get_line(c, c->local_rfd, line, sizeof(line)) < 0)
+		return -1;
+	if (strncasecmp(line, "STARTTLS", 8) != 0) {
+		log_msg(LOG_ERR, "STARTTLS expected");
+		return -1;
+	}
+	return put_line(c->local_wfd, "220 Go ahead", NULL);
+}
+
+static int
+pop3_server(struct client *c)
+{
+	char line[LINE_MAX_LEN], out[LINE_MAX_LEN + 16];
+
+	if (get_line(c, c->remote_fd, line, sizeof(line)) < 0)
+		return -1;
+	if (strncmp(line, "+OK", 3) != 0) {
+		log_msg(LOG_ERR, "Unknown server welcome");
+		return -1;
+	}
+	snprintf(out, sizeof(out), "%s + stunnel", line);
+	if (put_line(c->local_wfd, out, NULL) < 0 ||
+	    get_line(c, c->local_rfd, line, sizeof(line)) < 0)
+		return -1;
+	if (strncasecmp(line, "CAPA", 4) == 0) {	/* RFC 2449 */
+		if (put_line(c->local_wfd, "+OK Stunnel capability list follows",
+		    NULL) < 0 || put_line(c->local_wfd, "STLS", NULL) < 0 ||
+		    put_line(c->local_wfd, ".", NULL) < 0 ||
+		    get_line(c, c->local_rfd, line, sizeof(line)) < 0)
+			return -1;
+	}
+	if (strncasecmp(line, "STLS", 4) != 0) {
+		log_msg(LOG_ERR, "Client does not want TLS");
+		return -1;
+	}
+	return put_line(c->local_wfd, "+OK Stunnel starts TLS negotiation",
+	    NULL);
+}
+
+/* IMAP CAPABILITY through to the backend, with STARTTLS added */
+static int
+imap_capability(struct client *c, const char *request, const char *tag)
+{
+	char line[LINE_MAX_LEN], out[LINE_MAX_LEN + 16];
+	size_t tlen = strlen(tag);
+
+	if (put_line(c->remote_fd, request, NULL) < 0)
+		return -1;
+	for (;;) {
+		if (get_line(c, c->remote_fd, line, sizeof(line)) < 0)
+			return -1;
+		if (strncasecmp(line, "* CAPABILITY", 12) == 0) {
+			snprintf(out, sizeof(out), "%s STARTTLS", line);
+			if (put_line(c->local_wfd, out, NULL) < 0)
+				return -1;
+			continue;
+		}
+		if (line[0] != '*' && (strncmp(line, tag, tlen) != 0 ||
+		    line[tlen] != ' ')) {
+			log_msg(LOG_ERR, "Unexpected server response: %s", line);
+			return -1;
+		}
+		if (put_line(c->local_wfd, line, NULL) < 0)
+			return -1;
+		if (line[0] != '*')
+			return 0;
+	}
+}
+
+/*
+ * RFC 2595 server side: the greeting's capabilities are hidden
+ * ("[KAPABILITY"), CAPABILITY is asked of the backend with STARTTLS
+ * added, STARTTLS starts TLS; any other command ends the connection.
+ */
+static int
+imap_server(struct client *c)
+{
+	char line[LINE_MAX_LEN], out[LINE_MAX_LEN + 16], tag[64], *cap;
+	const char *cmd;
+	int rc = client_waits(c, "2595");
+
+	if (rc <= 0)
+		return rc;
+	if (get_line(c, c->remote_fd, line, sizeof(line)) < 0)
+		return -1;
+	if (strncmp(line, "* OK", 4) != 0) {
+		log_msg(LOG_ERR, "Unknown server welcome");
+		return -1;
+	}
+	if ((cap = strstr(line, "[CAPABILITY")) != NULL)
+		cap[1] = 'K';
+	snprintf(out, sizeof(out), "%s (stunnel)", line);
+	if (put_line(c->local_wfd, out, NULL) < 0)
+		return -1;
+	for (;;) {
+		if (get_line(c, c->local_rfd, line, sizeof(line)) < 0)
+			return -1;
+		if (sscanf(line, "%63s", tag) != 1)
+			tag[0] = '\0';
+		cmd = line + strlen(tag);
+		cmd += strspn(cmd, " ");
+		if (strcasecmp(cmd, "CAPABILITY") == 0) {
+			if (imap_capability(c, line, tag) < 0)
+				return -1;
+			continue;
+		}
+		if (strcasecmp(cmd, "STARTTLS") == 0) {
+			snprintf(out, sizeof(out), "%s OK Begin TLS negotiation "
+			    "now", tag);
+			return put_line(c->local_wfd, out, NULL);
+		}
+		snprintf(out, sizeof(out), "%s BAD %s unexpected", tag, cmd);
+		put_line(c->local_wfd, "* BYE stunnel: unexpected command", NULL);
+		put_line(c->local_wfd, out, NULL);
+		log_msg(LOG_ERR, "Unexpected client command %s", cmd);
+		put_line(c->remote_fd, "stunnel LOGOUT", NULL);
+		return -1;
+	}
+}
+
+/* server mode: does the protocol talk to the backend before TLS? */
+int
+protocol_connects_first(const struct service *svc)
+{
+	return !svc->client && (svc->protocol == PROTO_SMTP ||
+	    svc->protocol == PROTO_POP3 || svc->protocol == PROTO_IMAP);
+}
+
+/*
+ * Server mode, before TLS: what the accepted side is told (with the
+ * backend already connected when protocol_connects_first() says so).
+ */
 int
 protocol_before_tls(struct client *c)
 {
-	if (!c->svc->client && c->svc->protocol == PROTO_PGSQL)
+	if (c->svc->client)
+		return 0;
+	switch (c->svc->protocol) {
+	case PROTO_PGSQL:
 		return pgsql_server(c);
-	return 0;
+	case PROTO_SMTP:
+		return smtp_server(c);
+	case PROTO_POP3:
+		return pop3_server(c);
+	case PROTO_IMAP:
+		return imap_server(c);
+	default:
+		return 0;
+	}
 }
 
 /* the remote side is connected; say what the protocol says first */

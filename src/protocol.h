@@ -4,6 +4,7 @@
 
 #include "client.h"
 
+int	 protocol_connects_first(const struct service *);
 int	 protocol_before_tls(struct client *);
 int	 protocol_after_connect(struct client *);
 

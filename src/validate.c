@@ -325,10 +325,11 @@ protocol_implemented(const struct service *svc)
 		return 1;
 	case PROTO_PROXY:
 		return !svc->client;
-	case PROTO_CONNECT:
 	case PROTO_SMTP:
 	case PROTO_POP3:
 	case PROTO_IMAP:
+		return 1;
+	case PROTO_CONNECT:
 	case PROTO_NNTP:
 		return svc->client;
 	default:
