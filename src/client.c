@@ -14,6 +14,7 @@
 #include "exec.h"
 #include "ident.h"
 #include "libwrap.h"
+#include "socks.h"
 #include "log.h"
 #include "network.h"
 #include "protocol.h"
@@ -202,8 +203,14 @@ serve(struct client *c)
 	}
 	if (tls_start(c) < 0)
 		return -1;
-	if (!protocol_connects_first(c->svc) && remote_start(c) < 0)
+	if (c->svc->protocol == PROTO_SOCKS) {
+		/* the client names the remote side inside TLS */
+		if (socks_accept(c) < 0)
+			return -1;
+		nonblocking(c->remote_fd);
+	} else if (!protocol_connects_first(c->svc) && remote_start(c) < 0) {
 		return -1;
+	}
 	assign_sides(c);
 	return 0;
 }

@@ -169,8 +169,8 @@ net_connect(struct client *c)
 	struct addrlist delayed = { 0 };
 	const struct addrlist *targets = &c->svc->connect_addrs;
 	const struct strlist *specs = &c->svc->connect;
-	size_t i, start = 0;
-	int fd = -1;
+	size_t start = 0;
+	int rc;
 
 	if (c->redirect) {
 		log_msg(LOG_NOTICE, "Redirecting connection");
@@ -192,10 +192,22 @@ net_connect(struct client *c)
 			    "entry #0");
 		}
 	}
+	rc = net_connect_list(c, targets, start);
+	addrlist_free(&delayed);
+	return rc;
+}
+
+/* the first of TARGETS, from entry START on, that answers is the remote */
+int
+net_connect_list(struct client *c, const struct addrlist *targets,
+    size_t start)
+{
+	size_t i;
+	int fd = -1;
+
 	for (i = 0; i < targets->n && fd < 0; i++)
 		fd = connect_one(c, &targets->v[(start + i) % targets->n],
 		    c->svc->timeout_connect, 1);
-	addrlist_free(&delayed);
 	if (fd < 0) {
 		log_msg(LOG_ERR, "No more addresses to connect");
 		return -1;

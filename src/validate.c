@@ -329,6 +329,8 @@ protocol_implemented(const struct service *svc)
 	case PROTO_POP3:
 	case PROTO_IMAP:
 		return 1;
+	case PROTO_SOCKS:
+		return !svc->client;
 	case PROTO_CONNECT:
 	case PROTO_NNTP:
 		return svc->client;

@@ -1,0 +1,299 @@
+/*
+ * socks.c: the SOCKS server of "protocol = socks" in server mode.
+ *
+ * Owns reading the client's SOCKS 4, 4a or 5 request inside the TLS
+ * connection, connecting to the destination it names and the reply.
+ * Only CONNECT, without authentication (SOCKS4's user id is read and
+ * ignored).  A loopback destination is refused, as stunnel does: the
+ * tunnel must not open the host's own services to its clients.  A
+ * refused request ends the connection quietly ("Connection closed").
+ * Must never read past the request: what follows it is the client's data.
+ */
+#include "common.h"
+#include "socks.h"
+#include "addr.h"
+#include "log.h"
+#include "network.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <poll.h>
+
+#define NAME_MAX_LEN	255
+
+/* one SSL_read or SSL_write step; 0 to go on, -1 when it is over */
+static int
+tls_wait(struct client *c, int rc, const char *what)
+{
+	int err = SSL_get_error(c->ssl, rc);
+
+	if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+		log_msg(LOG_ERR, "%s: TLS connection ended", what);
+		return -1;
+	}
+	return net_wait(c->tls_rfd, err == SSL_ERROR_WANT_READ ? POLLIN :
+	    POLLOUT, c->svc->timeout_busy, what) > 0 ? 0 : -1;
+}
+
+static int
+tls_get(struct client *c, unsigned char *buf, size_t len)
+{
+	size_t got = 0;
+	int rc;
+
+	while (got < len) {
+		rc = SSL_read(c->ssl, buf + got, (int)(len - got));
+		if (rc > 0)
+			got += (size_t)rc;
+		else if (tls_wait(c, rc, "s_ssl_read") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+tls_put(struct client *c, const unsigned char *buf, size_t len)
+{
+	size_t sent = 0;
+	int rc;
+
+	while (sent < len) {
+		rc = SSL_write(c->ssl, buf + sent, (int)(len - sent));
+		if (rc > 0)
+			sent += (size_t)rc;
+		else if (tls_wait(c, rc, "s_ssl_write") < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* a NUL-ended string of the request (a SOCKS4 user id or 4a host) */
+static int
+tls_get_string(struct client *c, char *buf, size_t len)
+{
+	size_t n;
+
+	for (n = 0; n < len; n++) {
+		if (tls_get(c, (unsigned char *)&buf[n], 1) < 0)
+			return -1;
+		if (buf[n] == '\0')
+			return 0;
+	}
+	log_msg(LOG_ERR, "SOCKS request: string too long");
+	return -1;
+}
+
+static void
+add_address(struct addrlist *l, int family, const unsigned char *ip,
+    const unsigned char *port)
+{
+	struct addr a;
+
+	memset(&a, 0, sizeof(a));
+	if (family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&a.sa;
+
+		in->sin_family = AF_INET;
+		memcpy(&in->sin_addr, ip, 4);
+		memcpy(&in->sin_port, port, 2);
+		a.len = sizeof(*in);
+	} else {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a.sa;
+
+		in6->sin6_family = AF_INET6;
+		memcpy(&in6->sin6_addr, ip, 16);
+		memcpy(&in6->sin6_port, port, 2);
+		a.len = sizeof(*in6);
+	}
+	l->v = xreallocarray(l->v, l->n + 1, sizeof(*l->v));
+	l->v[l->n++] = a;
+}
+
+/* HOST at PORT (network order) by name; -1 (logged by the caller) */
+static int
+resolve(const char *host, const unsigned char *port, struct addrlist *out)
+{
+	char spec[NAME_MAX_LEN + 16];
+
+	snprintf(spec, sizeof(spec), "%s:%u", host,
+	    (unsigned)(port[0] << 8 | port[1]));
+	return addr_resolve(spec, NULL, 0, out) < 0 || out->n == 0 ? -1 : 0;
+}
+
+static int
+is_loopback(const struct addr *a)
+{
+	if (a->sa.ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)&a->sa)->sin_addr.s_addr)
+		    >> 24) == 127;
+	return a->sa.ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(
+	    &((const struct sockaddr_in6 *)&a->sa)->sin6_addr);
+}
+
+/* connect to the first allowed address of TARGETS; 0 on success */
+static int
+connect_target(struct client *c, struct addrlist *targets)
+{
+	struct addrlist allowed = { NULL, 0 };
+	size_t i;
+	int rc;
+
+	for (i = 0; i < targets->n; i++) {
+		if (is_loopback(&targets->v[i]))
+			log_msg(LOG_ERR, "SOCKS connection to the IPv%d loopback "
+			    "rejected", targets->v[i].sa.ss_family == AF_INET ?
+			    4 : 6);
+		else {
+			allowed.v = xreallocarray(allowed.v, allowed.n + 1,
+			    sizeof(*allowed.v));
+			allowed.v[allowed.n++] = targets->v[i];
+		}
+	}
+	rc = allowed.n > 0 ? net_connect_list(c, &allowed, 0) : -1;
+	addrlist_free(&allowed);
+	return rc;
+}
+
+/* SOCKS4 and 4a: VN CD DSTPORT DSTIP USERID\0 [HOST\0] */
+static int
+socks4(struct client *c)
+{
+	unsigned char req[7], reply[8] = { 0, 91 };
+	char user[NAME_MAX_LEN + 1], host[NAME_MAX_LEN + 1];
+	struct addrlist targets = { NULL, 0 };
+	int ok = 0;
+
+	if (tls_get(c, req, sizeof(req)) < 0 ||
+	    tls_get_string(c, user, sizeof(user)) < 0)
+		return -1;
+	memcpy(reply + 2, req + 1, 6);
+	if (req[0] != 1) {
+		log_msg(LOG_ERR, "Unsupported SOCKS4/SOCKS4a command 0x%02x",
+		    req[0]);
+	} else if (req[3] == 0 && req[4] == 0 && req[5] == 0 && req[6] != 0) {
+		if (tls_get_string(c, host, sizeof(host)) < 0)
+			return -1;
+		if (resolve(host, req + 1, &targets) < 0)
+			log_msg(LOG_ERR, "SOCKS4a failed to resolve \"%s\"", host);
+		else
+			log_msg(LOG_INFO, "SOCKS4a resolved \"%s\" to %zu "
+			    "host(s)", host, targets.n);
+	} else {
+		add_address(&targets, AF_INET, req + 3, req + 1);
+		log_msg(LOG_INFO, "SOCKS4 address received");
+	}
+	if (targets.n > 0 && connect_target(c, &targets) == 0) {
+		reply[1] = 90;
+		ok = 1;
+	}
+	addrlist_free(&targets);
+	return tls_put(c, reply, sizeof(reply)) == 0 && ok ? 0 : -1;
+}
+
+/* the SOCKS5 reply: REP, and the zero address (nobody binds here) */
+static int
+socks5_reply(struct client *c, unsigned char rep)
+{
+	unsigned char reply[10] = { 5, rep, 0, 1 };
+
+	return tls_put(c, reply, sizeof(reply));
+}
+
+/* the destination of a SOCKS5 request of address type ATYP */
+static int
+socks5_target(struct client *c, unsigned char atyp, struct addrlist *out)
+{
+	unsigned char ip[16], port[2], len;
+	char host[NAME_MAX_LEN + 1];
+
+	switch (atyp) {
+	case 1:
+		if (tls_get(c, ip, 4) < 0 || tls_get(c, port, 2) < 0)
+			return -1;
+		add_address(out, AF_INET, ip, port);
+		log_msg(LOG_INFO, "SOCKS5 IPv4 address received");
+		return 0;
+	case 4:
+		if (tls_get(c, ip, 16) < 0 || tls_get(c, port, 2) < 0)
+			return -1;
+		add_address(out, AF_INET6, ip, port);
+		log_msg(LOG_INFO, "SOCKS5 IPv6 address received");
+		return 0;
+	case 3:
+		if (tls_get(c, &len, 1) < 0 ||
+		    tls_get(c, (unsigned char *)host, len) < 0 ||
+		    tls_get(c, port, 2) < 0)
+			return -1;
+		host[len] = '\0';
+		if (resolve(host, port, out) < 0) {
+			log_msg(LOG_ERR, "SOCKS5 failed to resolve \"%s\"", host);
+			return 4;	/* host unreachable */
+		}
+		log_msg(LOG_INFO, "SOCKS5 resolved \"%s\" to %zu host(s)", host,
+		    out->n);
+		return 0;
+	default:
+		log_msg(LOG_ERR, "Unsupported SOCKS5 address type 0x%02x", atyp);
+		return 8;	/* address type not supported */
+	}
+}
+
+/* SOCKS5: methods, then VER CMD RSV ATYP DST.ADDR DST.PORT */
+static int
+socks5(struct client *c)
+{
+	unsigned char n, methods[255], req[4], none[2] = { 5, 0 };
+	struct addrlist targets = { NULL, 0 };
+	int i, rc;
+
+	if (tls_get(c, &n, 1) < 0 || tls_get(c, methods, n) < 0)
+		return -1;
+	for (i = 0; i < n && methods[i] != 0; i++)
+		continue;
+	if (i == n) {
+		log_msg(LOG_ERR, "No supported SOCKS5 authentication method "
+		    "received");
+		none[1] = 0xff;
+		tls_put(c, none, sizeof(none));
+		return -1;
+	}
+	if (tls_put(c, none, sizeof(none)) < 0 || tls_get(c, req, 4) < 0)
+		return -1;
+	if (req[0] != 5) {
+		log_msg(LOG_ERR, "Invalid SOCKS5 message version 0x%02x", req[0]);
+		return -1;
+	}
+	if (req[1] != 1) {
+		log_msg(LOG_ERR, "Unsupported SOCKS5 command 0x%02x", req[1]);
+		socks5_reply(c, 7);	/* command not supported */
+		return -1;
+	}
+	rc = socks5_target(c, req[3], &targets);
+	if (rc == 0)
+		rc = connect_target(c, &targets) == 0 ? 0 : 5;
+	addrlist_free(&targets);
+	if (rc < 0)
+		return -1;
+	if (socks5_reply(c, (unsigned char)rc) < 0)
+		return -1;
+	return rc == 0 ? 0 : -1;
+}
+
+/* Server mode, after the handshake: the request names the remote side. */
+int
+socks_accept(struct client *c)
+{
+	unsigned char version;
+
+	log_msg(LOG_DEBUG, "Waiting for the SOCKS request");
+	if (tls_get(c, &version, 1) < 0)
+		return -1;
+	if (version == 4)
+		return socks4(c);
+	if (version == 5)
+		return socks5(c);
+	log_msg(LOG_ERR, "Unsupported SOCKS version 0x%02x", version);
+	return -1;
+}

@@ -1,0 +1,9 @@
+/* socks.h: the SOCKS server of "protocol = socks" (see socks.c). */
+#ifndef STUNNEL_SOCKS_H
+#define STUNNEL_SOCKS_H
+
+#include "client.h"
+
+int	 socks_accept(struct client *);
+
+#endif

@@ -1,0 +1,114 @@
+#!/bin/bash
+# protocol = socks in server mode: the manual's SOCKS VPN. In a private
+# network namespace with a non-loopback address (10.77.0.1, added to the
+# namespace's own lo), a web server listens; a client section of ours takes plain
+# connections and carries them over TLS to a server section with
+# "protocol = socks", and curl goes through with SOCKS4, SOCKS4a, SOCKS5
+# and SOCKS5 with a host name. A loopback destination is refused (as
+# stunnel does: "SOCKS connection to the IPv4 loopback rejected") and so
+# is a closed port; the reference stunnel4 as the SOCKS server behind our
+# client, and as the client in front of ours, gives the same pages.
+. "$(dirname "$0")/lib.sh"
+lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
+command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit $SKIP; }
+if [ -z "${IN_NETNS:-}" ]; then
+    unshare --net true 2>/dev/null || { echo "SKIP: cannot make a network namespace"; exit $SKIP; }
+    IN_NETNS=1 exec unshare --net bash -c 'ip link set lo up &&
+        ip addr add 10.77.0.1/32 dev lo && exec "$0" "$@"' "$(readlink -f "$0")" "$@"
+fi
+ip addr show lo 2>/dev/null | grep -q 10.77.0.1 || { echo "SKIP: cannot add 10.77.0.1"; exit $SKIP; }
+lib_mktemp
+lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
+c=$TEST_TMP/certs
+echo "through the SOCKS tunnel" >"$TEST_TMP/index.html"
+cat >"$TEST_TMP/web.py" <<'END_OF_WEB'
+import functools, http.server, os, sys
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[2])
+srv = http.server.ThreadingHTTPServer((sys.argv[1], 0), handler)
+with open(sys.argv[3] + ".tmp", "w") as f:
+    f.write("%d\n" % srv.server_address[1])
+os.rename(sys.argv[3] + ".tmp", sys.argv[3])
+srv.serve_forever()
+END_OF_WEB
+lib_bg web python3 "$TEST_TMP/web.py" 10.77.0.1 "$TEST_TMP" "$TEST_TMP/web.port"
+lib_wait_for "$TEST_TMP/web.port" '^[0-9]+$' || { echo "FAIL: web server"; exit 1; }
+web=$(cat "$TEST_TMP/web.port")
+lib_bg local python3 "$TEST_TMP/web.py" 127.0.0.1 "$TEST_TMP" "$TEST_TMP/local.port"
+lib_wait_for "$TEST_TMP/local.port" '^[0-9]+$' || { echo "FAIL: loopback web server"; exit 1; }
+
+cat >"$TEST_TMP/server.conf" <<EOF
+foreground = yes
+syslog = no
+debug = info
+[socks]
+accept = 127.0.0.1:0
+cert = $c/server.pem
+protocol = socks
+EOF
+lib_daemon s "$TEST_TMP/server.conf" || exit 1
+client_conf() {  # SERVER-PORT
+    printf 'foreground = yes\nsyslog = no\ndebug = info\n[vpn]\nclient = yes\n'
+    printf 'accept = 127.0.0.1:0\nconnect = 127.0.0.1:%s\nverifyChain = yes\nCAfile = %s\ncheckHost = localhost\n' \
+        "$1" "$c/ca.pem"
+}
+client_conf "$(lib_port s socks)" >"$TEST_TMP/client.conf"
+lib_daemon cl "$TEST_TMP/client.conf" || exit 1
+vpn=$(lib_port cl vpn)
+
+fetch() {  # SOCKS-OPTION PROXY-PORT URL
+    curl -s --max-time 10 "$1" "127.0.0.1:$2" "$3"
+}
+for opt in --socks4 --socks4a --socks5 --socks5-hostname; do
+    [ "$(fetch $opt "$vpn" "http://10.77.0.1:$web/index.html")" = "through the SOCKS tunnel" ] ||
+        bad "$opt: the page did not come through"
+done
+# SOCKS5 with a name (ATYP 3), which curl does not send for an address
+cat >"$TEST_TMP/socks5name.py" <<'END_OF_CLIENT'
+import socket, struct, sys
+port, host, web = int(sys.argv[1]), sys.argv[2].encode(), int(sys.argv[3])
+s = socket.create_connection(("127.0.0.1", port), timeout=10)
+s.sendall(b"\x05\x01\x00")
+assert s.recv(2) == b"\x05\x00"
+s.sendall(b"\x05\x01\x00\x03" + bytes([len(host)]) + host + struct.pack(">H", web))
+reply = b""
+while len(reply) < 10:
+    reply += s.recv(10 - len(reply))
+assert reply[1] == 0, reply
+s.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+data = b""
+while True:
+    chunk = s.recv(4096)
+    if not chunk:
+        break
+    data += chunk
+print(data.split(b"\r\n\r\n", 1)[1].decode().strip())
+END_OF_CLIENT
+[ "$(python3 "$TEST_TMP/socks5name.py" "$vpn" 10.77.0.1 "$web" 2>&1)" = "through the SOCKS tunnel" ] ||
+    bad "SOCKS5 with a host name: the page did not come through"
+[ "$(fetch --socks5-hostname "$vpn" "http://localhost:$(cat "$TEST_TMP/local.port")/index.html")" = "" ] ||
+    bad "a loopback destination (by name) was reached"
+[ "$(fetch --socks5 "$vpn" "http://127.0.0.1:$(cat "$TEST_TMP/local.port")/index.html")" = "" ] ||
+    bad "a loopback destination was reached"
+fetch --socks4 "$vpn" "http://10.77.0.1:1/" && bad "a closed port was reported reachable"
+sleep 0.3
+for line in 'LOG6\[[0-9]*\]: SOCKS4 address received' 'LOG6\[[0-9]*\]: SOCKS4a resolved "10.77.0.1" to 1 host(s)' \
+    'LOG6\[[0-9]*\]: SOCKS5 IPv4 address received' 'LOG6\[[0-9]*\]: SOCKS5 resolved "10.77.0.1" to 1 host(s)' \
+    'LOG3\[[0-9]*\]: SOCKS connection to the IPv4 loopback rejected' \
+    'LOG5\[[0-9]*\]: Service \[socks\] connected remote server from 10.77.0.1:'; do
+    grep -q "$line" "$TEST_TMP/s.out" || bad "no line like: $line"
+done
+
+# the reference on either end
+if command -v stunnel4 >/dev/null; then
+    lib_bg refs stunnel4 "$TEST_TMP/server.conf"
+    lib_wait_for "$TEST_TMP/refs.out" 'Accepting new connections|Configuration failed' 10
+    client_conf "$(lib_port refs socks)" >"$TEST_TMP/client2.conf"
+    lib_daemon cl2 "$TEST_TMP/client2.conf" || exit 1
+    [ "$(fetch --socks5 "$(lib_port cl2 vpn)" "http://10.77.0.1:$web/index.html")" = "through the SOCKS tunnel" ] ||
+        bad "ours -> stunnel4 as the SOCKS server: no page"
+    lib_bg refc stunnel4 "$TEST_TMP/client.conf"
+    lib_wait_for "$TEST_TMP/refc.out" 'Accepting new connections|Configuration failed' 10
+    [ "$(fetch --socks4a "$(lib_port refc vpn)" "http://10.77.0.1:$web/index.html")" = "through the SOCKS tunnel" ] ||
+        bad "stunnel4 as the client -> our SOCKS server: no page"
+fi
+exit $fail
