@@ -191,7 +191,9 @@ serve(struct client *c)
 		if (remote_start(c) < 0)
 			return -1;
 		assign_sides(c);
-		return tls_start(c);
+		if (tls_start(c) < 0)
+			return -1;
+		return c->svc->protocol == PROTO_SOCKS ? socks_connect(c) : 0;
 	}
 	/* the STARTTLS family relays the backend's greeting first */
 	if (protocol_connects_first(c->svc) && remote_start(c) < 0)

@@ -8,8 +8,8 @@
  * and the STARTTLS of smtp, pop3, imap and nntp; in server mode, the
  * STARTTLS dialogue of smtp, pop3 and imap with the client (the backend's
  * greeting, relayed with stunnel's marks); "pgsql" on both sides. The
- * SOCKS server is socks.c's; the SOCKS client, ldap, cifs and capwin are
- * still to be written (validate.c says so at start-up). Must never send
+ * SOCKS server and client are socks.c's; ldap, cifs and capwin are still
+ * to be written (validate.c says so at start-up). Must never send
  * client data itself.
  */
 #include "common.h"

@@ -1,8 +1,11 @@
 /*
- * socks.c: the SOCKS server of "protocol = socks" in server mode.
+ * socks.c: "protocol = socks".
  *
- * Owns reading the client's SOCKS 4, 4a or 5 request inside the TLS
- * connection, connecting to the destination it names and the reply.
+ * Owns the SOCKS dialogue, which travels inside the TLS connection so
+ * that even the destination is encrypted: in server mode, reading the
+ * client's SOCKS 4, 4a or 5 request, connecting to the destination it
+ * names and the reply; in client mode, asking the SOCKS server at the
+ * other end (a server section like ours) for "protocolHost".
  * Only CONNECT, without authentication (SOCKS4's user id is read and
  * ignored).  A loopback destination is refused, as stunnel does: the
  * tunnel must not open the host's own services to its clients.  A
@@ -279,6 +282,123 @@ socks5(struct client *c)
 	if (socks5_reply(c, (unsigned char)rc) < 0)
 		return -1;
 	return rc == 0 ? 0 : -1;
+}
+
+static const char *
+socks5_error(unsigned rep)
+{
+	static const char *const text[] = { "Succeeded",
+	    "General SOCKS server failure", "Connection not allowed by ruleset",
+	    "Network unreachable", "Host unreachable", "Connection refused",
+	    "TTL expired", "Command not supported",
+	    "Address type not supported" };
+
+	return rep < sizeof(text) / sizeof(text[0]) ? text[rep] : NULL;
+}
+
+/* "HOST:PORT" as a SOCKS5 address (ATYP, address, port); its length */
+static int
+socks5_address(const char *spec, unsigned char *out)
+{
+	const char *colon = strrchr(spec, ':');
+	char host[NAME_MAX_LEN + 1], *end;
+	unsigned long port;
+	size_t hlen;
+	int len;
+
+	if (colon == NULL || (hlen = (size_t)(colon - spec)) > NAME_MAX_LEN) {
+		log_msg(LOG_ERR, "protocolHost too long");
+		return -1;
+	}
+	memcpy(host, spec, hlen);
+	host[hlen] = '\0';
+	port = strtoul(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || port == 0 || port > 65535) {
+		log_msg(LOG_ERR, "Invalid port: %s", colon + 1);
+		return -1;
+	}
+	if (inet_pton(AF_INET, host, out + 1) == 1) {
+		log_msg(LOG_INFO, "Sending SOCKS5 IPv4 address");
+		out[0] = 1;
+		len = 1 + 4;
+	} else if (inet_pton(AF_INET6, host, out + 1) == 1) {
+		log_msg(LOG_INFO, "Sending SOCKS5 IPv6 address");
+		out[0] = 4;
+		len = 1 + 16;
+	} else {
+		log_msg(LOG_INFO, "Sending SOCKS5 DOMAINNAME");
+		out[0] = 3;
+		out[1] = (unsigned char)hlen;
+		memcpy(out + 2, host, hlen);
+		len = 2 + (int)hlen;
+	}
+	out[len] = (unsigned char)(port >> 8);
+	out[len + 1] = (unsigned char)port;
+	return len + 2;
+}
+
+/*
+ * Client mode, after the handshake: ask the SOCKS server at the other end
+ * of the TLS connection for protocolHost, so that even the destination
+ * travels encrypted.
+ */
+int
+socks_connect(struct client *c)
+{
+	static const unsigned char greeting[3] = { 5, 1, 0 };
+	unsigned char req[3 + 2 + NAME_MAX_LEN + 2] = { 5, 1, 0 }, buf[4];
+	unsigned char skip[NAME_MAX_LEN + 2];
+	int len;
+	size_t rest;
+
+	/* stunnel accepts such a section; it cannot name a destination */
+	if (c->svc->protocol_host == NULL) {
+		log_msg(LOG_ERR, "protocolHost not specified");
+		return -1;
+	}
+	len = socks5_address(c->svc->protocol_host, req + 3);
+	if (len < 0 || tls_put(c, greeting, sizeof(greeting)) < 0 ||
+	    tls_get(c, buf, 2) < 0)
+		return -1;
+	if (buf[0] != 5) {
+		log_msg(LOG_ERR, "Invalid SOCKS5 message version 0x%02x", buf[0]);
+		return -1;
+	}
+	if (buf[1] != 0) {
+		log_msg(LOG_ERR, "No supported SOCKS5 authentication method "
+		    "received");
+		return -1;
+	}
+	if (tls_put(c, req, 3 + (size_t)len) < 0 || tls_get(c, buf, 4) < 0)
+		return -1;
+	if (buf[0] != 5) {
+		log_msg(LOG_ERR, "Invalid SOCKS5 message version 0x%02x", buf[0]);
+		return -1;
+	}
+	if (buf[1] != 0) {
+		if (socks5_error(buf[1]) != NULL)
+			log_msg(LOG_ERR, "SOCKS5 request failed: %s",
+			    socks5_error(buf[1]));
+		else
+			log_msg(LOG_ERR, "SOCKS5 request failed: Unknown error "
+			    "0x%02x", buf[1]);
+		return -1;
+	}
+	/* the address the proxy bound: read and forgotten */
+	if (buf[3] == 1)
+		rest = 4 + 2;
+	else if (buf[3] == 4)
+		rest = 16 + 2;
+	else if (buf[3] == 3 && tls_get(c, skip, 1) == 0)
+		rest = (size_t)skip[0] + 2;
+	else {
+		log_msg(LOG_ERR, "Unsupported address type 0x%02x", buf[3]);
+		return -1;
+	}
+	if (tls_get(c, skip, rest) < 0)
+		return -1;
+	log_msg(LOG_INFO, "SOCKS5 request succeeded");
+	return 0;
 }
 
 /* Server mode, after the handshake: the request names the remote side. */

@@ -5,5 +5,6 @@
 #include "client.h"
 
 int	 socks_accept(struct client *);
+int	 socks_connect(struct client *);
 
 #endif

@@ -330,7 +330,7 @@ protocol_implemented(const struct service *svc)
 	case PROTO_IMAP:
 		return 1;
 	case PROTO_SOCKS:
-		return !svc->client;
+		return 1;
 	case PROTO_CONNECT:
 	case PROTO_NNTP:
 		return svc->client;

@@ -1,13 +1,16 @@
 #!/bin/bash
-# protocol = socks in server mode: the manual's SOCKS VPN. In a private
+# protocol = socks. Server mode is the manual's SOCKS VPN: in a private
 # network namespace with a non-loopback address (10.77.0.1, added to the
-# namespace's own lo), a web server listens; a client section of ours takes plain
-# connections and carries them over TLS to a server section with
-# "protocol = socks", and curl goes through with SOCKS4, SOCKS4a, SOCKS5
-# and SOCKS5 with a host name. A loopback destination is refused (as
-# stunnel does: "SOCKS connection to the IPv4 loopback rejected") and so
-# is a closed port; the reference stunnel4 as the SOCKS server behind our
-# client, and as the client in front of ours, gives the same pages.
+# namespace's own lo) a web server listens; a client section of ours
+# carries plain connections over TLS to a server section with "protocol =
+# socks", and curl goes through with SOCKS4, SOCKS4a, SOCKS5 and SOCKS5
+# with a host name. A loopback destination is refused, as stunnel does
+# ("SOCKS connection to the IPv4 loopback rejected"), and so is a closed
+# port; stunnel4 as the SOCKS server behind our client, and as the
+# client in front of ours, gives the same pages. Client mode: a section
+# asks the SOCKS server at the other end of its TLS connection (ours, and
+# stunnel4's) for protocolHost, with SOCKS 5 inside TLS; a refused
+# request ends the connection.
 . "$(dirname "$0")/lib.sh"
 lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 command -v curl >/dev/null || { echo "SKIP: curl not installed"; exit $SKIP; }
@@ -98,6 +101,46 @@ for line in 'LOG6\[[0-9]*\]: SOCKS4 address received' 'LOG6\[[0-9]*\]: SOCKS4a r
     grep -q "$line" "$TEST_TMP/s.out" || bad "no line like: $line"
 done
 
+# client mode: a section asks the SOCKS server at the other end of its
+# TLS connection for protocolHost, SOCKS 5 inside TLS
+cat >"$TEST_TMP/get.py" <<'END_OF_GET'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+data = b""
+try:
+    while True:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+except OSError:     # refused: reset
+    pass
+print(data.split(b"\r\n\r\n", 1)[-1].decode(errors="replace").strip())
+END_OF_GET
+socks_client_conf() {  # SERVER-PORT
+    printf 'foreground = yes\nsyslog = no\ndebug = info\n'
+    for s in "by-address 10.77.0.1:$web" "by-name web.test.:$web" "loopback 127.0.0.1:$web"; do
+        printf '[%s]\nclient = yes\naccept = 127.0.0.1:0\nconnect = 127.0.0.1:%s\n' "${s%% *}" "$1"
+        printf 'protocol = socks\nprotocolHost = %s\nverifyChain = yes\nCAfile = %s\ncheckHost = localhost\n' "${s#* }" "$c/ca.pem"
+    done
+}
+socks_client_conf "$(lib_port s socks)" >"$TEST_TMP/sc.conf"
+lib_daemon sc "$TEST_TMP/sc.conf" || exit 1
+[ "$(python3 "$TEST_TMP/get.py" "$(lib_port sc by-address)")" = "through the SOCKS tunnel" ] ||
+    bad "client mode: no page through our SOCKS server"
+[ "$(python3 "$TEST_TMP/get.py" "$(lib_port sc loopback)")" = "" ] ||
+    bad "client mode: a loopback destination was reached"
+python3 "$TEST_TMP/get.py" "$(lib_port sc by-name)" >/dev/null 2>&1
+sleep 0.3
+for line in 'LOG6\[[0-9]*\]: Sending SOCKS5 IPv4 address' 'LOG6\[[0-9]*\]: Sending SOCKS5 DOMAINNAME' \
+    'LOG6\[[0-9]*\]: SOCKS5 request succeeded' \
+    'LOG3\[[0-9]*\]: SOCKS5 request failed: (General SOCKS server failure|Connection refused|Connection not allowed by ruleset)'; do
+    grep -Eq "$line" "$TEST_TMP/sc.out" || bad "no line like: $line"
+done
+grep -q 'LOG3\[[0-9]*\]: SOCKS5 failed to resolve "web.test."' "$TEST_TMP/s.out" ||
+    bad "the server did not try to resolve the name it was sent"
+
 # the reference on either end
 if command -v stunnel4 >/dev/null; then
     lib_bg refs stunnel4 "$TEST_TMP/server.conf"
@@ -110,5 +153,9 @@ if command -v stunnel4 >/dev/null; then
     lib_wait_for "$TEST_TMP/refc.out" 'Accepting new connections|Configuration failed' 10
     [ "$(fetch --socks4a "$(lib_port refc vpn)" "http://10.77.0.1:$web/index.html")" = "through the SOCKS tunnel" ] ||
         bad "stunnel4 as the client -> our SOCKS server: no page"
+    socks_client_conf "$(lib_port refs socks)" >"$TEST_TMP/sc2.conf"
+    lib_daemon sc2 "$TEST_TMP/sc2.conf" || exit 1
+    [ "$(python3 "$TEST_TMP/get.py" "$(lib_port sc2 by-address)")" = "through the SOCKS tunnel" ] ||
+        bad "our SOCKS client section -> stunnel4 as the SOCKS server: no page"
 fi
 exit $fail
