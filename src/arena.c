@@ -338,12 +338,6 @@ arena_free(void *p)
 	any_free(p);
 }
 
-void *
-arena_realloc(void *p, size_t n)
-{
-	return any_realloc(p, n, NULL);
-}
-
 static void *
 crypto_alloc(size_t n, const char *file, int line)
 {

@@ -7,7 +7,6 @@
 int	 arena_init(void);
 void	 arena_child(void);
 void	*arena_alloc(size_t);
-void	*arena_realloc(void *, size_t);
 void	 arena_free(void *);
 void	 arena_trim(void);
 

@@ -157,7 +157,7 @@ engine_count(void)
 	return nengines;
 }
 
-const char *
+static const char *
 engine_name(int num)
 {
 	return num >= 1 && num <= nengines ? ENGINE_get_id(engines[num - 1]) :
@@ -252,12 +252,6 @@ int
 engine_count(void)
 {
 	return 0;
-}
-
-const char *
-engine_name(int num UNUSED)
-{
-	return "none";
 }
 
 X509 *

@@ -11,7 +11,6 @@ int	 engine_default(const char *, const char **);
 int	 engine_init_last(void);
 int	 engine_find(const char *);
 int	 engine_count(void);
-const char *engine_name(int);
 X509	*engine_load_cert(int, const char *);
 EVP_PKEY *engine_load_key(int, const char *, UI_METHOD *, void *);
 void	 engine_client_cert(int, SSL_CTX *);

@@ -2,6 +2,7 @@
  * check_arena.c: unit tests of src/arena.c, the connection process's
  * allocator.
  *
+ * Reallocation is reached as OpenSSL reaches it, through OPENSSL_realloc().
  * Each test runs in a process of its own (Check's fork mode, forced
  * here), so arena_child() in one test does not leak into the next: that
  * is also how the daemon uses it, once per forked connection, and such a
@@ -56,7 +57,7 @@ START_TEST(parent_uses_malloc)
 
 	ck_assert_ptr_nonnull(p);
 	ck_assert_uint_ge(malloc_usable_size(p), 100);
-	p = arena_realloc(p, 5000);
+	p = OPENSSL_realloc(p, 5000);
 	ck_assert_uint_ge(malloc_usable_size(p), 5000);
 	arena_free(p);
 	arena_free(NULL);
@@ -154,7 +155,7 @@ START_TEST(child_realloc_moves_parent_blocks)
 	ck_assert_ptr_nonnull(parent);
 	strcpy(parent, "made by the parent");
 	arena_child();
-	moved = arena_realloc(parent, 4000);
+	moved = OPENSSL_realloc(parent, 4000);
 	ck_assert_ptr_nonnull(moved);
 	ck_assert_ptr_ne(moved, parent);
 	ck_assert(!in_brk_heap(moved));
@@ -170,17 +171,17 @@ START_TEST(child_realloc_in_place_and_across_classes)
 	char *p, *q;
 
 	arena_child();
-	ck_assert_ptr_null(arena_realloc(arena_alloc(10), 0));
-	p = arena_realloc(NULL, 40);	/* class of 48 bytes */
+	ck_assert_ptr_null(OPENSSL_realloc(arena_alloc(10), 0));
+	p = OPENSSL_realloc(NULL, 40);	/* class of 48 bytes */
 	ck_assert_ptr_nonnull(p);
 	memcpy(p, "0123456789", 11);
-	ck_assert_ptr_eq(arena_realloc(p, 48), p);
-	ck_assert_ptr_eq(arena_realloc(p, 20), p);
-	q = arena_realloc(p, 300000);	/* a block of its own mapping */
+	ck_assert_ptr_eq(OPENSSL_realloc(p, 48), p);
+	ck_assert_ptr_eq(OPENSSL_realloc(p, 20), p);
+	q = OPENSSL_realloc(p, 300000);	/* a block of its own mapping */
 	ck_assert_ptr_nonnull(q);
 	ck_assert_str_eq(q, "0123456789");
 	memset(q + 100, 'x', 299900);
-	p = arena_realloc(q, 600000);
+	p = OPENSSL_realloc(q, 600000);
 	ck_assert_ptr_nonnull(p);
 	ck_assert_str_eq(p, "0123456789");
 	ck_assert_int_eq(p[299999], 'x');
@@ -193,7 +194,7 @@ START_TEST(child_huge_request_fails_cleanly)
 {
 	arena_child();
 	ck_assert_ptr_null(arena_alloc(SIZE_MAX - 8));
-	ck_assert_ptr_null(arena_realloc(NULL, SIZE_MAX));
+	ck_assert_ptr_null(OPENSSL_realloc(NULL, SIZE_MAX));
 	child_exit();
 }
 END_TEST
