@@ -33,12 +33,13 @@ service_name(const struct client *c)
 	return c->svc->name != NULL ? c->svc->name : "stunnel";
 }
 
-/* record the first error: it decides the closing line */
-void
+/* record the first error: it decides the closing line; -1 if any */
+static int
 client_error(struct client *c, enum client_error err)
 {
 	if (c->error == CERR_NONE)
 		c->error = err;
+	return err == CERR_NONE ? 0 : -1;
 }
 
 static void
@@ -191,7 +192,7 @@ serve(struct client *c)
 		if (remote_start(c) < 0)
 			return -1;
 		assign_sides(c);
-		if (tls_start(c) < 0)
+		if (client_error(c, tls_start(c)) < 0)
 			return -1;
 		return c->svc->protocol == PROTO_SOCKS ? socks_connect(c) : 0;
 	}
@@ -203,7 +204,7 @@ serve(struct client *c)
 		client_error(c, CERR_RESET);
 		return -1;
 	}
-	if (tls_start(c) < 0)
+	if (client_error(c, tls_start(c)) < 0)
 		return -1;
 	if (c->svc->protocol == PROTO_SOCKS) {
 		/* the client names the remote side inside TLS */
@@ -255,7 +256,7 @@ client_main(const struct client_start *start)
 		return;
 	nonblocking(c.local_rfd);
 	nonblocking(c.local_wfd);
-	if (accept_peer(&c) == 0 && serve(&c) == 0 && transfer(&c) < 0)
-		client_error(&c, CERR_RESET);
+	if (accept_peer(&c) == 0 && serve(&c) == 0)
+		client_error(&c, transfer(&c));
 	client_finish(&c);
 }

@@ -31,6 +31,7 @@ struct client {
 	unsigned	 failover_start;	/* chosen by the parent for rr */
 	int		 exec_local;	/* exec+connect: the program is local */
 	int		 redirect;	/* certificate refused: go to "redirect" */
+	int		 fatal_alert;	/* a fatal TLS alert was sent or received */
 
 	/* which descriptors carry TLS and which plain data */
 	SSL		*ssl;
@@ -53,6 +54,5 @@ struct client_start {
 };
 
 void	 client_main(const struct client_start *);
-void	 client_error(struct client *, enum client_error);
 
 #endif

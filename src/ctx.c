@@ -15,7 +15,6 @@
 #include "client.h"
 #include "log.h"
 #include "sslerr.h"
-#include "tls.h"
 #include "verify.h"
 #include "sesscache.h"
 
@@ -212,7 +211,7 @@ log_trusted(const struct service *svc, X509_STORE *store)
 		cert = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
 		if (cert == NULL)
 			continue;
-		dn = tls_dn(X509_get_subject_name(cert));
+		dn = verify_dn(X509_get_subject_name(cert));
 		log_msg(LOG_INFO, "Configured trusted %s CA: %s",
 		    svc->client ? "server" : "client", dn);
 		free(dn);

@@ -14,7 +14,7 @@
 #include "exec.h"
 #include "daemon.h"
 #include "log.h"
-#include "tls.h"
+#include "verify.h"
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -43,11 +43,11 @@ export_peer(struct client *c)
 		setenv("REMOTE_HOST", host, 1);
 		setenv("REMOTE_PORT", serv, 1);
 	}
-	if ((dn = tls_peer_dn(c, 0)) != NULL) {
+	if ((dn = verify_peer_dn(c->ssl, 0)) != NULL) {
 		setenv("SSL_CLIENT_DN", dn, 1);
 		free(dn);
 	}
-	if ((dn = tls_peer_dn(c, 1)) != NULL) {
+	if ((dn = verify_peer_dn(c->ssl, 1)) != NULL) {
 		setenv("SSL_CLIENT_I_DN", dn, 1);
 		free(dn);
 	}

@@ -21,23 +21,16 @@
 #include <openssl/x509v3.h>
 #include <poll.h>
 
-static int fatal_alert_seen;
-
-/* was a fatal alert sent or received on this connection? */
-int
-tls_fatal_alert(void)
-{
-	return fatal_alert_seen;
-}
-
 static void
 info_callback(const SSL *ssl, int where, int ret)
 {
-	(void)ssl;
+	struct client *c = SSL_get_app_data(ssl);
+
 	if ((where & SSL_CB_ALERT) == 0)
 		return;
+	/* it decides which side the closing line spares from a reset */
 	if (strcmp(SSL_alert_type_string_long(ret), "fatal") == 0)
-		fatal_alert_seen = 1;
+		c->fatal_alert = 1;
 	log_msg(LOG_DEBUG, "TLS alert (%s): %s: %s",
 	    (where & SSL_CB_READ) ? "read" : "write",
 	    SSL_alert_type_string_long(ret), SSL_alert_desc_string_long(ret));
@@ -164,8 +157,8 @@ log_outcome(struct client *c)
 	log_peer_key(c->ssl);
 }
 
-/* the reason a handshake step failed, in stunnel's words; -1 always */
-static int
+/* the reason a handshake step failed, in stunnel's words */
+static enum client_error
 handshake_failed(struct client *c, int err)
 {
 	const char *what = c->svc->client ? "SSL_connect" : "SSL_accept";
@@ -179,21 +172,18 @@ handshake_failed(struct client *c, int err)
 	} else {
 		sslerr_log(what);
 	}
-	client_error(c, fatal_alert_seen ? CERR_TLS_ALERT : CERR_RESET);
-	return -1;
+	return c->fatal_alert ? CERR_TLS_ALERT : CERR_RESET;
 }
 
-/* Create the session and complete the handshake; 0 on success. */
-int
+/* Create the session and complete the handshake: CERR_NONE on success. */
+enum client_error
 tls_start(struct client *c)
 {
 	int rc, err;
 	short events;
 
-	if (set_up(c) < 0) {
-		client_error(c, CERR_RESET);
-		return -1;
-	}
+	if (set_up(c) < 0)
+		return CERR_RESET;
 	for (;;) {
 		ERR_clear_error();
 		errno = 0;
@@ -212,45 +202,12 @@ tls_start(struct client *c)
 		if (rc == 0) {
 			log_msg(LOG_INFO, "ssl_start: s_poll_wait: TIMEOUTbusy "
 			    "exceeded: sending reset");
-			client_error(c, CERR_RESET);
-			return -1;
+			return CERR_RESET;
 		}
-		if (rc < 0) {
-			client_error(c, CERR_RESET);
-			return -1;
-		}
+		if (rc < 0)
+			return CERR_RESET;
 	}
 	log_outcome(c);
 	verify_check_redirect(c);
-	return 0;
-}
-
-/* "C=PL, O=Test, CN=localhost": the form stunnel logs and exports */
-char *
-tls_dn(const X509_NAME *name)
-{
-	BIO *bio = BIO_new(BIO_s_mem());
-	char *text, *copy;
-	long len;
-
-	if (bio == NULL)
-		panic("Out of memory");
-	X509_NAME_print_ex(bio, name, 0,
-	    XN_FLAG_ONELINE & ~XN_FLAG_SPC_EQ & ~ASN1_STRFLGS_ESC_MSB);
-	len = BIO_get_mem_data(bio, &text);
-	copy = xstrndup(text, len > 0 ? (size_t)len : 0);
-	BIO_free(bio);
-	return copy;
-}
-
-/* the peer certificate's subject (or issuer), or NULL without one */
-char *
-tls_peer_dn(struct client *c, int issuer)
-{
-	X509 *cert = c->ssl != NULL ? SSL_get0_peer_certificate(c->ssl) : NULL;
-
-	if (cert == NULL)
-		return NULL;
-	return tls_dn(issuer ? X509_get_issuer_name(cert) :
-	    X509_get_subject_name(cert));
+	return CERR_NONE;
 }

@@ -4,9 +4,6 @@
 
 #include "client.h"
 
-int	 tls_start(struct client *);
-char	*tls_peer_dn(struct client *, int);
-char	*tls_dn(const X509_NAME *);
-int	 tls_fatal_alert(void);
+enum client_error tls_start(struct client *);
 
 #endif

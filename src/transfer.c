@@ -15,7 +15,6 @@
 #include "arena.h"
 #include "log.h"
 #include "sslerr.h"
-#include "tls.h"
 
 #include <openssl/err.h>
 #include <poll.h>
@@ -41,7 +40,7 @@ struct pump {
 	int		 shutdown_wants; /* POLLIN/POLLOUT to finish SSL_shutdown */
 	int		 read_wants_write;
 	int		 write_wants_read;
-	int		 failed;
+	enum client_error failed;	/* CERR_NONE while all goes well */
 };
 
 static size_t
@@ -69,11 +68,12 @@ consumed(struct buffer *b, size_t n)
 		b->start = 0;
 }
 
+/* the first failure decides how the connection ends */
 static void
 fail(struct pump *p, enum client_error err)
 {
-	p->failed = 1;
-	client_error(p->c, err);
+	if (p->failed == CERR_NONE)
+		p->failed = err;
 }
 
 static void
@@ -197,7 +197,7 @@ tls_write(struct pump *p)
 		p->tls_wr = 0;
 		p->sock_rd = 0;
 		b->len = 0;
-		fail(p, rc < 0 && tls_fatal_alert() ? CERR_TLS_ALERT :
+		fail(p, rc < 0 && p->c->fatal_alert ? CERR_TLS_ALERT :
 		    CERR_RESET);
 		return;
 	}
@@ -245,7 +245,7 @@ tls_read(struct pump *p)
 		p->tls_rd = 0;
 		if (rc < 0) {
 			p->tls_wr = 0;
-			fail(p, tls_fatal_alert() ? CERR_TLS_ALERT : CERR_RESET);
+			fail(p, p->c->fatal_alert ? CERR_TLS_ALERT : CERR_RESET);
 		} else if (!(SSL_get_shutdown(p->c->ssl) &
 		    SSL_RECEIVED_SHUTDOWN)) {
 			tls_gone(p);
@@ -317,7 +317,7 @@ finished(const struct pump *p)
 	    p->shutdown_wants == 0;
 	int to_sock_done = !p->tls_rd && p->to_sock.len == 0 && !p->sock_wr;
 
-	return p->failed || (to_tls_done && to_sock_done);
+	return p->failed != CERR_NONE || (to_tls_done && to_sock_done);
 }
 
 /* one pollfd per descriptor, even when reading and writing share it */
@@ -433,17 +433,17 @@ step(struct pump *p, const struct pollfd *fds, int n)
 	    (tls_w & any)) || SSL_has_pending(c->ssl)))
 		tls_read(p);
 	/* what was just read can often go out at once, saving a poll */
-	if (p->sock_wr && p->to_sock.len > 0 && !p->failed)
+	if (p->sock_wr && p->to_sock.len > 0 && p->failed == CERR_NONE)
 		plain_write(p);
 	if (p->to_tls.len > 0 && p->tls_wr && !p->write_wants_read &&
-	    !p->failed)
+	    p->failed == CERR_NONE)
 		tls_write(p);
-	if (!p->failed)
+	if (p->failed == CERR_NONE)
 		advance_states(p);
 }
 
-/* Move data until both directions are closed; 0 if all went well. */
-int
+/* Move data until both directions are closed: how it ended. */
+enum client_error
 transfer(struct client *c)
 {
 	struct pump p;
@@ -459,7 +459,7 @@ transfer(struct client *c)
 		log_msg(LOG_ERR, "Out of memory for the transfer buffers");
 		arena_free(p.to_tls.data);
 		arena_free(p.to_sock.data);
-		return -1;
+		return CERR_RESET;
 	}
 	/* an idle connection keeps only what it still holds */
 	arena_trim();
@@ -470,5 +470,5 @@ transfer(struct client *c)
 	}
 	arena_free(p.to_tls.data);
 	arena_free(p.to_sock.data);
-	return p.failed ? -1 : 0;
+	return p.failed;
 }

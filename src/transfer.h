@@ -4,6 +4,6 @@
 
 #include "client.h"
 
-int	 transfer(struct client *);
+enum client_error transfer(struct client *);
 
 #endif

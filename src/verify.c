@@ -12,7 +12,6 @@
 #include "client.h"
 #include "log.h"
 #include "ocsp.h"
-#include "tls.h"
 
 #include <openssl/x509v3.h>
 
@@ -92,6 +91,36 @@ locally_installed(X509_STORE_CTX *store_ctx, X509 *cert)
 	return found;
 }
 
+/* "C=PL, O=Test, CN=localhost": the form stunnel logs and exports */
+char *
+verify_dn(const X509_NAME *name)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *text, *copy;
+	long len;
+
+	if (bio == NULL)
+		panic("Out of memory");
+	X509_NAME_print_ex(bio, name, 0,
+	    XN_FLAG_ONELINE & ~XN_FLAG_SPC_EQ & ~ASN1_STRFLGS_ESC_MSB);
+	len = BIO_get_mem_data(bio, &text);
+	copy = xstrndup(text, len > 0 ? (size_t)len : 0);
+	BIO_free(bio);
+	return copy;
+}
+
+/* the peer certificate's subject (or issuer), or NULL without one */
+char *
+verify_peer_dn(const SSL *ssl, int issuer)
+{
+	X509 *cert = ssl != NULL ? SSL_get0_peer_certificate(ssl) : NULL;
+
+	if (cert == NULL)
+		return NULL;
+	return verify_dn(issuer ? X509_get_issuer_name(cert) :
+	    X509_get_subject_name(cert));
+}
+
 static int
 reject(int depth, const char *dn)
 {
@@ -147,7 +176,7 @@ verify_callback(int preverify, X509_STORE_CTX *store)
 
 	if (c == NULL)		/* ctx.c's warm-up handshake */
 		return preverify;
-	dn = tls_dn(X509_get_subject_name(X509_STORE_CTX_get_current_cert(
+	dn = verify_dn(X509_get_subject_name(X509_STORE_CTX_get_current_cert(
 	    store)));
 	log_msg(LOG_DEBUG, "Verification started at depth=%d: %s", depth, dn);
 	ok = check_cert(c, preverify, store, depth, dn);
@@ -181,7 +210,7 @@ client_ca_callback(SSL *ssl, void *arg)
 	if (sk_X509_NAME_num(cas) == 0)
 		log_msg(LOG_INFO, "Received trusted client CA list is empty");
 	for (i = 0; i < sk_X509_NAME_num(cas); i++) {
-		dn = tls_dn(sk_X509_NAME_value(cas, i));
+		dn = verify_dn(sk_X509_NAME_value(cas, i));
 		log_msg(LOG_INFO, "Received trusted client CA: %s", dn);
 		free(dn);
 	}

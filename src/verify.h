@@ -12,5 +12,7 @@ struct client;
 void	 verify_check_redirect(struct client *);
 void	 verify_set_mode(const struct service *, SSL_CTX *);
 void	 verify_log_mode(const struct service *);
+char	*verify_dn(const X509_NAME *);
+char	*verify_peer_dn(const SSL *, int);
 
 #endif
