@@ -7,9 +7,12 @@
  * names and the reply; in client mode, asking the SOCKS server at the
  * other end (a server section like ours) for "protocolHost".
  * Only CONNECT, without authentication (SOCKS4's user id is read and
- * ignored).  A loopback destination is refused, as stunnel does: the
- * tunnel must not open the host's own services to its clients.  A
- * refused request ends the connection quietly ("Connection closed").
+ * ignored).  A destination on this host itself is refused: the tunnel
+ * must not open the host's own services to its clients.  stunnel refuses
+ * 127.0.0.0/8 and ::1 only; we also refuse every address that reaches
+ * them (see local_family()), judged on the addresses a name resolved to,
+ * which are the ones connected to.  A refused request ends the connection
+ * quietly ("Connection closed").
  * Must never read past the request: what follows it is the client's data.
  */
 #include "common.h"
@@ -114,47 +117,87 @@ add_address(struct addrlist *l, int family, const unsigned char *ip,
 	l->v[l->n++] = a;
 }
 
-/* HOST at PORT (network order) by name; -1 (logged by the caller) */
+/*
+ * HOST at PORT (network order) by name; -1 (logged by the caller).  The
+ * peer's name is only a host name: addr_resolve() would take "/path" for
+ * a Unix socket and "" for this host's own addresses, and no name that
+ * getaddrinfo() resolves looks like either.
+ */
 static int
 resolve(const char *host, const unsigned char *port, struct addrlist *out)
 {
 	char spec[NAME_MAX_LEN + 16];
 
+	if (host[0] == '\0' || host[0] == '/') {
+		/* what getaddrinfo() itself answers for these */
+		log_msg(LOG_ERR, "Error resolving \"%s\": Neither nodename nor "
+		    "servname known (EAI_NONAME)", host);
+		return -1;
+	}
 	snprintf(spec, sizeof(spec), "%s:%u", host,
 	    (unsigned)(port[0] << 8 | port[1]));
 	return addr_resolve(spec, NULL, 0, out) < 0 || out->n == 0 ? -1 : 0;
 }
 
+/* 0.0.0.0/8 ("this host") and 127.0.0.0/8, host order */
 static int
-is_loopback(const struct addr *a)
+local_ipv4(uint32_t ip)
 {
-	if (a->sa.ss_family == AF_INET)
-		return (ntohl(((const struct sockaddr_in *)&a->sa)->sin_addr.s_addr)
-		    >> 24) == 127;
-	return a->sa.ss_family == AF_INET6 && IN6_IS_ADDR_LOOPBACK(
-	    &((const struct sockaddr_in6 *)&a->sa)->sin6_addr);
+	return ip >> 24 == 0 || ip >> 24 == 127;
 }
 
-/* connect to the first allowed address of TARGETS; 0 on success */
+/*
+ * Whether connecting to A reaches this host itself: 4 or 6 for the log
+ * line, 0 if not.  Besides 127.0.0.0/8 and ::1, which stunnel refuses,
+ * connecting to the unspecified address (0.0.0.0, ::) reaches a service
+ * listening on the loopback, and so does an IPv4 loopback or unspecified
+ * address inside an IPv6 one, IPv4-mapped (::ffff:127.0.0.1) or
+ * IPv4-compatible (::127.0.0.1).  Any other family (a Unix socket) is
+ * this host too.
+ */
+static int
+local_family(const struct addr *a)
+{
+	const struct in6_addr *in6;
+	uint32_t v4;
+
+	if (a->sa.ss_family == AF_INET)
+		return local_ipv4(ntohl(((const struct sockaddr_in *)
+		    &a->sa)->sin_addr.s_addr)) ? 4 : 0;
+	if (a->sa.ss_family != AF_INET6)
+		return 4;
+	in6 = &((const struct sockaddr_in6 *)&a->sa)->sin6_addr;
+	if (IN6_IS_ADDR_UNSPECIFIED(in6) || IN6_IS_ADDR_LOOPBACK(in6))
+		return 6;
+	memcpy(&v4, in6->s6_addr + 12, 4);
+	if ((IN6_IS_ADDR_V4MAPPED(in6) || IN6_IS_ADDR_V4COMPAT(in6)) &&
+	    local_ipv4(ntohl(v4)))
+		return 4;
+	return 0;
+}
+
+/*
+ * Connect to the first allowed address of TARGETS: 0 on success, 1 when
+ * every address was refused, -1 when none answered.
+ */
 static int
 connect_target(struct client *c, struct addrlist *targets)
 {
 	struct addrlist allowed = { NULL, 0 };
 	size_t i;
-	int rc;
+	int family, rc;
 
 	for (i = 0; i < targets->n; i++) {
-		if (is_loopback(&targets->v[i]))
+		if ((family = local_family(&targets->v[i])) != 0)
 			log_msg(LOG_ERR, "SOCKS connection to the IPv%d loopback "
-			    "rejected", targets->v[i].sa.ss_family == AF_INET ?
-			    4 : 6);
+			    "rejected", family);
 		else {
 			allowed.v = xreallocarray(allowed.v, allowed.n + 1,
 			    sizeof(*allowed.v));
 			allowed.v[allowed.n++] = targets->v[i];
 		}
 	}
-	rc = allowed.n > 0 ? net_connect_list(c, &allowed, 0) : -1;
+	rc = allowed.n > 0 ? net_connect_list(c, &allowed, 0) : 1;
 	addrlist_free(&allowed);
 	return rc;
 }
@@ -195,34 +238,44 @@ socks4(struct client *c)
 	return tls_put(c, reply, sizeof(reply)) == 0 && ok ? 0 : -1;
 }
 
-/* the SOCKS5 reply: REP, and the zero address (nobody binds here) */
+/*
+ * The SOCKS5 reply: REP and ADDR (ATYP, address, port).  As stunnel does,
+ * ADDR repeats the requested address, or is 0.0.0.0:0 for a name.
+ */
 static int
-socks5_reply(struct client *c, unsigned char rep)
+socks5_reply(struct client *c, unsigned char rep, const unsigned char *addr)
 {
-	unsigned char reply[10] = { 5, rep, 0, 1 };
+	unsigned char reply[3 + 1 + 16 + 2] = { 5, rep, 0 };
+	size_t len = 1 + (addr[0] == 4 ? 16 : 4) + 2;
 
-	return tls_put(c, reply, sizeof(reply));
+	memcpy(reply + 3, addr, len);
+	return tls_put(c, reply, 3 + len);
 }
 
-/* the destination of a SOCKS5 request of address type ATYP */
+/*
+ * The destination of a SOCKS5 request of address type ATYP, into OUT;
+ * an address is also copied to ECHO for the reply.  0, a SOCKS5 error
+ * for the reply, or -1 when the connection is over.
+ */
 static int
-socks5_target(struct client *c, unsigned char atyp, struct addrlist *out)
+socks5_target(struct client *c, unsigned char atyp, struct addrlist *out,
+    unsigned char *echo)
 {
 	unsigned char ip[16], port[2], len;
 	char host[NAME_MAX_LEN + 1];
 
 	switch (atyp) {
 	case 1:
-		if (tls_get(c, ip, 4) < 0 || tls_get(c, port, 2) < 0)
-			return -1;
-		add_address(out, AF_INET, ip, port);
-		log_msg(LOG_INFO, "SOCKS5 IPv4 address received");
-		return 0;
 	case 4:
-		if (tls_get(c, ip, 16) < 0 || tls_get(c, port, 2) < 0)
+		len = atyp == 1 ? 4 : 16;
+		if (tls_get(c, ip, len) < 0 || tls_get(c, port, 2) < 0)
 			return -1;
-		add_address(out, AF_INET6, ip, port);
-		log_msg(LOG_INFO, "SOCKS5 IPv6 address received");
+		add_address(out, atyp == 1 ? AF_INET : AF_INET6, ip, port);
+		echo[0] = atyp;
+		memcpy(echo + 1, ip, len);
+		memcpy(echo + 1 + len, port, 2);
+		log_msg(LOG_INFO, "SOCKS5 IPv%d address received",
+		    atyp == 1 ? 4 : 6);
 		return 0;
 	case 3:
 		if (tls_get(c, &len, 1) < 0 ||
@@ -248,6 +301,7 @@ static int
 socks5(struct client *c)
 {
 	unsigned char n, methods[255], req[4], none[2] = { 5, 0 };
+	unsigned char echo[1 + 16 + 2] = { 1 };
 	struct addrlist targets = { NULL, 0 };
 	int i, rc;
 
@@ -270,16 +324,19 @@ socks5(struct client *c)
 	}
 	if (req[1] != 1) {
 		log_msg(LOG_ERR, "Unsupported SOCKS5 command 0x%02x", req[1]);
-		socks5_reply(c, 7);	/* command not supported */
+		socks5_reply(c, 7, echo);	/* command not supported */
 		return -1;
 	}
-	rc = socks5_target(c, req[3], &targets);
-	if (rc == 0)
-		rc = connect_target(c, &targets) == 0 ? 0 : 5;
+	rc = socks5_target(c, req[3], &targets, echo);
+	if (rc == 0) {
+		rc = connect_target(c, &targets);
+		/* refused: not allowed by ruleset; no answer: refused */
+		rc = rc == 0 ? 0 : rc == 1 ? 2 : 5;
+	}
 	addrlist_free(&targets);
 	if (rc < 0)
 		return -1;
-	if (socks5_reply(c, (unsigned char)rc) < 0)
+	if (socks5_reply(c, (unsigned char)rc, echo) < 0)
 		return -1;
 	return rc == 0 ? 0 : -1;
 }

@@ -6,7 +6,13 @@
 # socks", and curl goes through with SOCKS4, SOCKS4a, SOCKS5 and SOCKS5
 # with a host name. A loopback destination is refused, as stunnel does
 # ("SOCKS connection to the IPv4 loopback rejected"), and so is a closed
-# port; stunnel4 as the SOCKS server behind our client, and as the
+# port. So is every other way to this host's own services, where stunnel
+# connects: 0.0.0.0, ::, IPv4-mapped and -compatible loopback addresses,
+# and names resolving to them ("0", "127.1"), with SOCKS 4, 4a, 5 (IPv4,
+# IPv6, name), and a 4a/5 "name" that is a Unix socket path; a listener
+# on 127.0.0.1 and one on ::1 check that nothing got through, and the
+# replies are stunnel's refusals (SOCKS 4: 91, SOCKS 5: 2, "Connection not
+# allowed by ruleset"). stunnel4 as the SOCKS server behind our client, and as the
 # client in front of ours, gives the same pages. Client mode: a section
 # asks the SOCKS server at the other end of its TLS connection (ours, and
 # stunnel4's) for protocolHost, with SOCKS 5 inside TLS; a refused
@@ -25,9 +31,11 @@ lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
 c=$TEST_TMP/certs
 echo "through the SOCKS tunnel" >"$TEST_TMP/index.html"
 cat >"$TEST_TMP/web.py" <<'END_OF_WEB'
-import functools, http.server, os, sys
+import functools, http.server, os, socket, sys
 handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[2])
-srv = http.server.ThreadingHTTPServer((sys.argv[1], 0), handler)
+class Server(http.server.ThreadingHTTPServer):
+    address_family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+srv = Server((sys.argv[1], 0), handler)
 with open(sys.argv[3] + ".tmp", "w") as f:
     f.write("%d\n" % srv.server_address[1])
 os.rename(sys.argv[3] + ".tmp", sys.argv[3])
@@ -38,6 +46,8 @@ lib_wait_for "$TEST_TMP/web.port" '^[0-9]+$' || { echo "FAIL: web server"; exit 
 web=$(cat "$TEST_TMP/web.port")
 lib_bg local python3 "$TEST_TMP/web.py" 127.0.0.1 "$TEST_TMP" "$TEST_TMP/local.port"
 lib_wait_for "$TEST_TMP/local.port" '^[0-9]+$' || { echo "FAIL: loopback web server"; exit 1; }
+lib_bg local6 python3 "$TEST_TMP/web.py" ::1 "$TEST_TMP" "$TEST_TMP/local6.port"
+lib_wait_for "$TEST_TMP/local6.port" '^[0-9]+$' || { echo "FAIL: IPv6 loopback web server"; exit 1; }
 
 cat >"$TEST_TMP/server.conf" <<EOF
 foreground = yes
@@ -93,10 +103,82 @@ END_OF_CLIENT
 [ "$(fetch --socks5 "$vpn" "http://127.0.0.1:$(cat "$TEST_TMP/local.port")/index.html")" = "" ] ||
     bad "a loopback destination was reached"
 fetch --socks4 "$vpn" "http://10.77.0.1:1/" && bad "a closed port was reported reachable"
+# the other ways to this host's own services
+local=$(cat "$TEST_TMP/local.port") local6=$(cat "$TEST_TMP/local6.port")
+for t in "--socks4 0.0.0.0:$local" "--socks4a 0:$local" "--socks4a 127.1:$local" \
+    "--socks5 0.0.0.0:$local" "--socks5 [::]:$local6" "--socks5 [::1]:$local6" \
+    "--socks5 [::ffff:127.0.0.1]:$local" "--socks5-hostname 0:$local" "--socks5-hostname 127.1:$local"; do
+    [ "$(fetch ${t%% *} "$vpn" "http://${t#* }/index.html")" = "" ] || bad "$t: this host was reached"
+done
+cat >"$TEST_TMP/bypass.py" <<'END_OF_BYPASS'
+# raw SOCKS requests for this host's own addresses: each must be refused
+# with the protocol's refusal and nothing after it
+import ipaddress, os, socket, struct, sys, threading
+vpn, p4, p6, tmp = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+unix = socket.socket(socket.AF_UNIX)
+unix.bind(os.path.join(tmp, "u:%d" % p4))   # what "HOST:PORT" makes of a path
+unix.listen(8)
+def serve_unix():
+    while True:
+        conn = unix.accept()[0]
+        conn.sendall(b"HTTP/1.0 200 OK\r\n\r\nreached by a Unix socket\n")
+        conn.close()
+threading.Thread(target=serve_unix, daemon=True).start()
+def ask(req, reply_len):
+    s = socket.create_connection(("127.0.0.1", vpn), timeout=10)
+    s.sendall(req)
+    data = b""
+    try:
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+            if len(data) >= reply_len:
+                s.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
+    except OSError:
+        pass
+    return data
+def socks4(ip, port, host=None):
+    req = b"\x04\x01" + struct.pack(">H", port) + ipaddress.IPv4Address(ip).packed + b"user\0"
+    return ask(req + (host.encode() + b"\0" if host is not None else b""), 8)
+def socks5(atyp, addr, port):
+    return ask(b"\x05\x01\x00\x05\x01\x00" + bytes([atyp]) + addr + struct.pack(">H", port), 12)
+failed = 0
+def check(what, got, want):
+    global failed
+    if got != want:
+        print("FAIL: %s: %r instead of %r" % (what, got, want))
+        failed = 1
+for ip in ("127.0.0.1", "127.0.0.2", "0.0.0.0"):
+    check("SOCKS4 " + ip, socks4(ip, p4), b"\0\x5b" + struct.pack(">H", p4) + ipaddress.IPv4Address(ip).packed)
+for host in ("localhost", "0", "127.1", "0.0.0.0", "::ffff:127.0.0.1", "::ffff:0.0.0.0", "::127.0.0.1"):
+    check("SOCKS4a " + host, socks4("0.0.0.1", p4, host), b"\0\x5b" + struct.pack(">H", p4) + b"\0\0\0\1")
+for host in ("::", "::1"):
+    check("SOCKS4a " + host, socks4("0.0.0.1", p6, host), b"\0\x5b" + struct.pack(">H", p6) + b"\0\0\0\1")
+check("SOCKS4a a Unix socket", socks4("0.0.0.1", p4, os.path.join(tmp, "u")),
+      b"\0\x5b" + struct.pack(">H", p4) + b"\0\0\0\1")
+for ip in ("127.0.0.1", "127.0.0.2", "0.0.0.0"):
+    addr = ipaddress.IPv4Address(ip).packed
+    check("SOCKS5 " + ip, socks5(1, addr, p4), b"\5\0\5\2\0\1" + addr + struct.pack(">H", p4))
+for ip, port in (("::", p6), ("::1", p6), ("::ffff:127.0.0.1", p4), ("::ffff:0.0.0.0", p4), ("::127.0.0.1", p4)):
+    addr = ipaddress.IPv6Address(ip).packed
+    check("SOCKS5 " + ip, socks5(4, addr, port), b"\5\0\5\2\0\4" + addr + struct.pack(">H", port))
+for host, port in (("localhost", p4), ("0", p4), ("127.1", p4), ("0.0.0.0", p4), ("::ffff:127.0.0.1", p4),
+                   ("::", p6), ("::1", p6), ("::127.0.0.1", p4)):
+    check("SOCKS5 name " + host, socks5(3, bytes([len(host)]) + host.encode(), port),
+          b"\5\0\5\2\0\1" + bytes(6))
+path = os.path.join(tmp, "u").encode()
+check("SOCKS5 name: a Unix socket", socks5(3, bytes([len(path)]) + path, p4), b"\5\0\5\4\0\1" + bytes(6))
+sys.exit(failed)
+END_OF_BYPASS
+python3 "$TEST_TMP/bypass.py" "$vpn" "$local" "$local6" "$TEST_TMP" || bad "this host's own services were reachable"
 sleep 0.3
 for line in 'LOG6\[[0-9]*\]: SOCKS4 address received' 'LOG6\[[0-9]*\]: SOCKS4a resolved "10.77.0.1" to 1 host(s)' \
     'LOG6\[[0-9]*\]: SOCKS5 IPv4 address received' 'LOG6\[[0-9]*\]: SOCKS5 resolved "10.77.0.1" to 1 host(s)' \
     'LOG3\[[0-9]*\]: SOCKS connection to the IPv4 loopback rejected' \
+    'LOG3\[[0-9]*\]: SOCKS connection to the IPv6 loopback rejected' \
+    'LOG3\[[0-9]*\]: Error resolving "/.*/u": Neither nodename nor servname known (EAI_NONAME)' \
     'LOG5\[[0-9]*\]: Service \[socks\] connected remote server from 10.77.0.1:'; do
     grep -q "$line" "$TEST_TMP/s.out" || bad "no line like: $line"
 done
