@@ -105,13 +105,23 @@ accept_peer(struct client *c)
 	return 0;
 }
 
+/*
+ * The remote side: the program or the connect target, with the
+ * protocol's opening toward it; a redirected client gets the redirect
+ * target alone, with nothing said on its behalf.
+ */
 static int
 remote_start(struct client *c)
 {
-	int rc = c->svc->exec != NULL && !c->exec_local ? exec_start(c) :
-	    net_connect(c);
+	int rc;
 
-	if (rc == 0)
+	if (c->redirect)
+		rc = net_connect(c);
+	else if (c->svc->exec != NULL && !c->exec_local)
+		rc = exec_start(c);
+	else
+		rc = net_connect(c);
+	if (rc == 0 && !c->redirect)
 		rc = protocol_after_connect(c);
 	if (rc < 0)
 		client_error(c, CERR_RESET);

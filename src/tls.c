@@ -208,6 +208,5 @@ tls_start(struct client *c)
 			return CERR_RESET;
 	}
 	log_outcome(c);
-	verify_check_redirect(c);
-	return CERR_NONE;
+	return verify_session_outcome(c) < 0 ? CERR_RESET : CERR_NONE;
 }

@@ -164,6 +164,65 @@ check_cert(struct client *c, int preverify, X509_STORE_CTX *store,
 	return 1;
 }
 
+/*
+ * Whether a session's client passed the certificate checks travels with
+ * the session itself, as its "ticket application data": OpenSSL seals
+ * it inside tickets and keeps it in the DER form that the shared cache
+ * and sessiond store, so a resumed session is judged as it was judged
+ * when it was new. A session without the mark is unauthenticated.
+ */
+#define MARK_YES	"auth=yes"
+#define MARK_NO		"auth=no"
+
+static void
+mark_session(SSL *ssl, int authenticated)
+{
+	const char *mark = authenticated ? MARK_YES : MARK_NO;
+	SSL_SESSION *sess = SSL_get_session(ssl);
+
+	if (sess != NULL &&
+	    !SSL_SESSION_set1_ticket_appdata(sess, mark, strlen(mark)))
+		log_msg(LOG_ERR, "Failed to mark the session as %sauthenticated",
+		    authenticated ? "" : "un");
+}
+
+static int
+session_authenticated(const SSL_SESSION *sess)
+{
+	void *data = NULL;
+	size_t len = 0;
+
+	if (sess == NULL ||
+	    !SSL_SESSION_get0_ticket_appdata((SSL_SESSION *)sess, &data, &len))
+		return 0;
+	return len == strlen(MARK_YES) && memcmp(data, MARK_YES, len) == 0;
+}
+
+/* server: OpenSSL opened one of our tickets; say what it carried */
+static SSL_TICKET_RETURN
+decrypt_ticket_callback(SSL *ssl, SSL_SESSION *sess,
+    const unsigned char *keyname, size_t keyname_len,
+    SSL_TICKET_STATUS status, void *arg)
+{
+	(void)ssl;
+	(void)keyname;
+	(void)keyname_len;
+	(void)arg;
+	switch (status) {
+	case SSL_TICKET_SUCCESS:
+	case SSL_TICKET_SUCCESS_RENEW:
+		log_msg(LOG_INFO, "Decrypted ticket for an authenticated "
+		    "session: %s", session_authenticated(sess) ? "yes" : "no");
+		return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE :
+		    SSL_TICKET_RETURN_USE_RENEW;
+	case SSL_TICKET_EMPTY:
+	case SSL_TICKET_NO_DECRYPT:
+		return SSL_TICKET_RETURN_IGNORE_RENEW;
+	default:
+		return SSL_TICKET_RETURN_ABORT;
+	}
+}
+
 static int
 verify_callback(int preverify, X509_STORE_CTX *store)
 {
@@ -183,13 +242,17 @@ verify_callback(int preverify, X509_STORE_CTX *store)
 	if (!ok && c->svc->redirect.n > 0 && !c->svc->client) {
 		/* not refused: sent elsewhere once the handshake is done */
 		c->redirect = 1;
+		mark_session(ssl, 0);
 		X509_STORE_CTX_set_error(store, X509_V_OK);
 		free(dn);
 		return 1;
 	}
-	if (ok)
+	if (ok) {
 		log_msg(depth == 0 ? LOG_NOTICE : LOG_INFO,
 		    "Certificate accepted at depth=%d: %s", depth, dn);
+		if (depth == 0 && !c->redirect)
+			mark_session(ssl, 1);
+	}
 	free(dn);
 	return ok;
 }
@@ -235,16 +298,36 @@ verify_set_mode(const struct service *svc, SSL_CTX *ctx)
 	    verify_callback);
 	if (svc->client)
 		SSL_CTX_set_cert_cb(ctx, client_ca_callback, NULL);
+	else
+		SSL_CTX_set_session_ticket_cb(ctx, NULL,
+		    decrypt_ticket_callback, NULL);
 }
 
-/* after the handshake: an unauthenticated client goes to "redirect" */
-void
-verify_check_redirect(struct client *c)
+/*
+ * After the handshake, new or resumed alike: a client whose session is
+ * not marked authenticated goes to "redirect". Without "redirect" a
+ * resumed session that was never authenticated (made before a reload
+ * turned verification on, or by another server sharing the ticket keys
+ * or the cache) is refused: it would skip the checks. 0 or -1.
+ */
+int
+verify_session_outcome(struct client *c)
 {
-	if (!c->svc->client && c->svc->redirect.n > 0 &&
-	    verify_cert_required(c->svc) &&
-	    SSL_get0_peer_certificate(c->ssl) == NULL)
+	const struct service *svc = c->svc;
+	int authenticated = session_authenticated(SSL_get_session(c->ssl));
+
+	if (svc->client || !verify_cert_required(svc) || authenticated)
+		return 0;
+	if (svc->redirect.n > 0) {
 		c->redirect = 1;
+		return 0;
+	}
+	if (SSL_session_reused(c->ssl) && SSL_get_psk_identity(c->ssl) == NULL) {
+		log_msg(LOG_ERR, "Resumed session was not authenticated: "
+		    "refused");
+		return -1;
+	}
+	return 0;
 }
 
 /* the per-connection lines stunnel writes before a handshake */
