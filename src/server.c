@@ -18,6 +18,7 @@
 #include "log.h"
 #include "sockopt.h"
 
+#include <openssl/rand.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -32,16 +33,25 @@ struct listener {
 	int		 fd;
 	struct addr	 addr;
 	struct service	*svc;
-	unsigned	 rr_next;	/* round-robin start of the next child */
+	unsigned	 rr_next;	/* round-robin start of the next child
+					   (the section's first listener counts) */
 };
 
+/*
+ * exec_connect is the running section of the current configuration (it
+ * is retried when the child ends), NULL for a connection or a run left
+ * from before a reload; rr is where that run's failover started.
+ */
 struct child {
 	pid_t		 pid;
-	struct service	*exec_connect;	/* an exec+connect section, or NULL */
+	struct service	*exec_connect;
+	unsigned	 rr;
 };
 
+/* an exec+connect section to run again, in the current configuration */
 struct restart {
-	char		*name;		/* exec+connect section to start again */
+	struct service	*svc;
+	unsigned	 rr;
 	struct timespec	 when;
 };
 
@@ -133,6 +143,20 @@ open_listener(const struct service *svc, const struct addr *a)
 	return fd;
 }
 
+/*
+ * Where a section's round-robin starts: a random entry, as in stunnel,
+ * so that instances started together do not all load the first target.
+ */
+static unsigned
+rr_first(void)
+{
+	unsigned short v;
+
+	if (RAND_bytes((unsigned char *)&v, sizeof(v)) != 1)
+		v = 0;
+	return v;
+}
+
 static void
 add_listener(struct listener **list, size_t *n, int fd,
     const struct addr *a, struct service *svc, unsigned rr)
@@ -189,6 +213,13 @@ take_old(struct listener *old, size_t nold, const struct service *svc,
 	return -1;
 }
 
+static int
+is_exec_connect(const struct service *svc)
+{
+	return svc->accept.n == 0 && svc->exec != NULL && svc->connect.n > 0 &&
+	    (svc->client || svc->sni.n == 0);
+}
+
 /*
  * Listeners for every accept of G, reusing those of OLD whose address
  * is unchanged. Returns -1 if some section could bind nothing.
@@ -203,11 +234,18 @@ bind_all(struct global *g, struct listener *old, size_t nold,
 	int fd, rc = 0;
 
 	for (svc = g->services; svc != NULL; svc = svc->next) {
-		if (svc->accept.n == 0)
+		if (svc->accept.n == 0) {
+			if (is_exec_connect(svc))
+				log_msg(LOG_DEBUG, "Skipped exec+connect "
+				    "service [%s]", svc_name(svc));
+			else if (svc->sni.n > 0)
+				log_msg(LOG_DEBUG, "Skipped SNI secondary "
+				    "service [%s]", svc_name(svc));
 			continue;
+		}
 		log_msg(LOG_DEBUG, "Binding service [%s]", svc_name(svc));
 		for (i = 0, bound = 0; i < svc->accept_addrs.n; i++) {
-			rr = 0;
+			rr = rr_first();
 			fd = take_old(old, nold, svc, &svc->accept_addrs.v[i],
 			    &rr);
 			if (fd >= 0)
@@ -260,11 +298,12 @@ server_bind(struct global *g)
 }
 
 static void
-add_child(pid_t pid, struct service *exec_connect)
+add_child(pid_t pid, struct service *exec_connect, unsigned rr)
 {
 	children = xreallocarray(children, nchildren + 1, sizeof(*children));
 	children[nchildren].pid = pid;
 	children[nchildren].exec_connect = exec_connect;
+	children[nchildren].rr = rr;
 	nchildren++;
 }
 
@@ -289,10 +328,22 @@ spawn(struct client_start *start)
 	_exit(0);
 }
 
+/* round-robin counts the section's connections, whatever address took them */
+static unsigned *
+section_rr(const struct listener *l)
+{
+	size_t i;
+
+	for (i = 0; listeners[i].svc != l->svc; i++)
+		;
+	return &listeners[i].rr_next;
+}
+
 static void
 accept_one(struct listener *l)
 {
 	struct client_start start;
+	unsigned *rr = section_rr(l);
 	struct addr peer;
 	char text[ADDR_TEXT_MAX];
 	pid_t pid;
@@ -314,61 +365,61 @@ accept_one(struct listener *l)
 	log_msg(LOG_DEBUG, "Service [%s] accepted (FD=%d) from %s",
 	    svc_name(l->svc), fd, addr_text(&peer, text, sizeof(text)));
 	start = (struct client_start){ .g = config, .svc = l->svc, .rfd = fd,
-	    .wfd = fd, .seq = next_seq, .failover_start = l->rr_next };
+	    .wfd = fd, .seq = next_seq, .failover_start = *rr };
 	pid = spawn(&start);
 	close(fd);
 	if (pid < 0)
 		return;
-	add_child(pid, NULL);
+	add_child(pid, NULL, 0);
 	next_seq++;
-	l->rr_next++;
+	(*rr)++;
 }
 
+/* one run of an exec+connect section, its failover starting at RR */
 static void
-start_exec_connect(struct service *svc)
+run_exec_connect(struct service *svc, unsigned rr)
 {
 	struct client_start start = { .g = config, .svc = svc, .rfd = -1,
-	    .wfd = -1, .seq = next_seq };
+	    .wfd = -1, .seq = next_seq, .failover_start = rr };
 	pid_t pid;
 
-	log_msg(LOG_DEBUG, "Starting exec+connect service [%s]",
-	    svc_name(svc));
 	pid = spawn(&start);
 	if (pid < 0) {
 		log_msg(LOG_ERR, "Failed to start exec+connect service [%s]",
 		    svc_name(svc));
 		return;
 	}
-	add_child(pid, svc);
+	add_child(pid, svc, rr);
 	next_seq++;
 }
 
-static int
-is_exec_connect(const struct service *svc)
-{
-	return svc->accept.n == 0 && svc->exec != NULL && svc->connect.n > 0 &&
-	    (svc->client || svc->sni.n == 0);
-}
-
+/* at start and after a reload: the first run of each section */
 static void
 start_all_exec_connect(void)
 {
 	struct service *svc;
 
-	for (svc = config->services; svc != NULL; svc = svc->next)
-		if (is_exec_connect(svc))
-			start_exec_connect(svc);
+	for (svc = config->services; svc != NULL; svc = svc->next) {
+		if (!is_exec_connect(svc))
+			continue;
+		log_msg(LOG_DEBUG, "Starting exec+connect service [%s]",
+		    svc_name(svc));
+		run_exec_connect(svc, rr_first());
+	}
 }
 
+/* the next run after "retry" ms, its failover one entry further */
 static void
-schedule_restart(const struct service *svc)
+schedule_restart(struct service *svc, unsigned rr)
 {
 	struct timespec now;
 	long ms = svc->retry;
 
+	log_msg(LOG_INFO, "Retrying an exec+connect section");
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	restarts = xreallocarray(restarts, nrestarts + 1, sizeof(*restarts));
-	restarts[nrestarts].name = xstrdup(svc_name(svc));
+	restarts[nrestarts].svc = svc;
+	restarts[nrestarts].rr = rr;
 	restarts[nrestarts].when.tv_sec = now.tv_sec + ms / 1000;
 	restarts[nrestarts].when.tv_nsec = now.tv_nsec + (ms % 1000) * 1000000;
 	if (restarts[nrestarts].when.tv_nsec >= 1000000000) {
@@ -378,23 +429,11 @@ schedule_restart(const struct service *svc)
 	nrestarts++;
 }
 
-static struct service *
-find_service(const char *name)
-{
-	struct service *svc;
-
-	for (svc = config->services; svc != NULL; svc = svc->next)
-		if (svc->name != NULL && strcmp(svc->name, name) == 0)
-			return svc;
-	return NULL;
-}
-
 /* restarts that are due now; the ms until the next one, or -1 */
 static int
 run_restarts(void)
 {
 	struct timespec now;
-	struct service *svc;
 	long wait = -1, left;
 	size_t i = 0;
 
@@ -408,12 +447,7 @@ run_restarts(void)
 			i++;
 			continue;
 		}
-		svc = find_service(restarts[i].name);
-		if (svc != NULL && is_exec_connect(svc)) {
-			log_msg(LOG_INFO, "Retrying an exec+connect section");
-			start_exec_connect(svc);
-		}
-		free(restarts[i].name);
+		run_exec_connect(restarts[i].svc, restarts[i].rr);
 		restarts[i] = restarts[--nrestarts];
 	}
 	return wait > INT_MAX ? INT_MAX : (int)wait;
@@ -450,11 +484,26 @@ reap(void)
 				continue;
 			svc = children[i].exec_connect;
 			if (svc != NULL && svc->retry >= 0)
-				schedule_restart(svc);
+				schedule_restart(svc, children[i].rr + 1);
 			children[i] = children[--nchildren];
 			break;
 		}
 	}
+}
+
+/*
+ * The sections of the old configuration are about to go: their runs
+ * finish as connections do, and only the new configuration's sections
+ * are run (and retried) from now on.
+ */
+static void
+forget_exec_connect(void)
+{
+	size_t i;
+
+	for (i = 0; i < nchildren; i++)
+		children[i].exec_connect = NULL;
+	nrestarts = 0;
 }
 
 /*
@@ -488,11 +537,13 @@ reload(void)
 	free(listeners);
 	listeners = fresh;
 	nlisteners = nfresh;
+	forget_exec_connect();
 	options_free(config);
 	config = g;
 	options_log_settings(config, &lc);
 	if (log_open(&lc) < 0)
 		log_msg(LOG_ERR, "Cannot open log file: %s", config->output);
+	start_all_exec_connect();
 }
 
 /* SIGTERM and friends: end every connection process, then ourselves */
@@ -513,8 +564,6 @@ terminate(void)
 	close_listeners(listeners, nlisteners);
 	daemon_pid_remove(config->pid);
 	log_close();
-	while (nrestarts > 0)
-		free(restarts[--nrestarts].name);
 	free(restarts);
 	free(children);
 	free(listeners);
@@ -600,8 +649,8 @@ server_run(struct global *g, const char *path, const char *fd)
 	config = g;
 	config_path = path;
 	config_fd = fd;
-	log_msg(LOG_INFO, "Accepting new connections");
 	start_all_exec_connect();
+	log_msg(LOG_INFO, "Accepting new connections");
 	loop();
 	return 0;
 }

@@ -5,7 +5,10 @@
 # global setEnv, and its arguments; "pty = yes" gives it a terminal and
 # its absence does not; the book chapter's set-up (an echo script behind
 # exec, reached through a client-mode instance with socat); an exec+connect
-# section (no accept, "retry = no") whose output reaches a TLS echo server.
+# section (no accept, "retry = no") whose output reaches a TLS echo server;
+# one with "retry" and "failover = rr" over three targets: started once,
+# before "Accepting new connections", "Retrying an exec+connect section"
+# after each run, each run at the next target, started again by a reload.
 # Checks "Local mode child started (PID=N)" and, after the closing line,
 # "Child process N finished with code 0".
 . "$(dirname "$0")/lib.sh"
@@ -264,8 +267,69 @@ grep -Eq 'LOG6\[[^]]*\]: TLS connected: new session negotiated$' "$T/x.out" ||
 grep -Eq 'LOG5\[[^]]*\]: Connection closed: 24 byte\(s\) sent to TLS, 24 byte\(s\) sent to socket$' "$T/x.out" ||
     bad "exec+connect: no 'Connection closed: 24 byte(s) sent to TLS, 24 byte(s) sent to socket'"
 
+# 6. exec+connect with retry and three targets, failover = rr: the
+# section is started once (before "Accepting new connections"), every
+# run that ends logs "Retrying an exec+connect section", and each run
+# starts at the next target; a reload starts the section once more
+declare -A tport
+for n in 1 2 3; do
+    lib_peer "te$n" echo --tls "$certs/server.pem" || exit 1
+    tport[$n]=$PEER_PORT
+done
+printf 'echo run\n' >"$T/run.sh"
+cat >"$T/rr.conf" <<EOF
+foreground = yes
+syslog = no
+debug = debug
+[xrr]
+client = yes
+exec = /bin/sh
+execArgs = sh $T/run.sh
+connect = 127.0.0.1:${tport[1]}
+connect = 127.0.0.1:${tport[2]}
+connect = 127.0.0.1:${tport[3]}
+failover = rr
+retry = 200
+EOF
+lib_daemon rr "$T/rr.conf" || exit 1
+rrpid=$LIB_PID
+# count LINE_PATTERN: how many lines of the rr log match (grep -E)
+count() { grep -Ec -- "$1" "$T/rr.out"; }
+for ((i = 0; i < 200; i++)); do
+    [ "$(count 'failover: round-robin, starting at entry')" -ge 4 ] && break
+    sleep 0.05
+done
+starts=$(grep -n 'LOG7\[ui\]: Starting exec+connect service \[xrr\]$' "$T/rr.out" | cut -d: -f1)
+accepting=$(grep -n 'LOG6\[ui\]: Accepting new connections$' "$T/rr.out" | head -n 1 | cut -d: -f1)
+[ "$(wc -w <<<"$starts")" = 1 ] ||
+    bad "exec+connect: 'Starting exec+connect service [xrr]' logged $(wc -w <<<"$starts") times in 4 runs, expected once"
+[ -n "$starts" ] && [ -n "$accepting" ] && [ "${starts%% *}" -lt "$accepting" ] ||
+    bad "exec+connect: 'Starting exec+connect service [xrr]' not before 'Accepting new connections'"
+[ "$(count 'LOG6\[[^]]*\]: Retrying an exec\+connect section$')" -ge 3 ] ||
+    bad "exec+connect: fewer than 3 'Retrying an exec+connect section' lines for 4 runs"
+# the first run starts at a random entry (as in stunnel), the next ones
+# one further each
+got=$(sed -n 's/.*LOG6\[[^]]*\]: failover: round-robin, starting at entry #\([0-9]*\)$/\1/p' "$T/rr.out" |
+    head -n 4 | tr -d '\n')
+case $got in
+    0120|1201|2012) ;;
+    *) bad "exec+connect rr: runs started at entries '$got', expected each at the next one" ;;
+esac
+first=${got:0:1} want=
+for ((i = 0; i < 4; i++)); do want+="${tport[$(((${first:-0} + i) % 3 + 1))]} "; done
+got=$(sed -n 's/.*LOG5\[[^]]*\]: s_connect: connected 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$T/rr.out" |
+    head -n 4 | tr '\n' ' ')
+[ "$got" = "$want" ] || bad "exec+connect rr: runs connected to '$got', expected $want"
+kill -HUP "$rrpid"
+for ((i = 0; i < 200; i++)); do
+    [ "$(count 'Starting exec\+connect service \[xrr\]$')" -ge 2 ] && break
+    sleep 0.05
+done
+[ "$(count 'LOG7\[ui\]: Starting exec\+connect service \[xrr\]$')" = 2 ] ||
+    bad "exec+connect: a reload did not log 'Starting exec+connect service [xrr]' once more"
+
 if [ $fail != 0 ]; then
-    for i in s bs bc x; do
+    for i in s bs bc x rr; do
         [ -f "$T/$i.out" ] || continue
         echo "--- $i log (no debug lines):"
         grep -v 'LOG7' "$T/$i.out" | grep -v '\[ui\]: \(Initializing\|Loading\|Certificate\|Private\|OpenSSL\|Session\|DH\|Insecure\|Configured\)' | tail -n 60
