@@ -11,10 +11,26 @@
                   [--half-close] [--expect-bytes N] [--timeout S]
       Sends BYTES random bytes (from a thread, so both directions flow at
       once), reads until EOF, and prints "sent SHA received SHA COUNT".
+  peers.py eof-client PORT BYTES [--tls ...] [--timeout S]
+      Like client, but a TLS client ends its writing with a TCP half-close
+      and no close_notify (shutdown(SHUT_WR) of the raw socket), then
+      reads until EOF as before.
+  peers.py eof-server BYTES --tls CERT [--port-file F]
+      TLS server that sends BYTES random bytes, half-closes its raw
+      socket (a FIN, no close_notify), reads until EOF, and prints
+      "sent SHA received SHA COUNT" for every connection.
   peers.py sink PORT [--tls ...]
       Reads until EOF and prints "received SHA COUNT".
   peers.py roundtrip PORT COUNT [--tls ...]
       COUNT 64-byte round trips; prints "rtt p50_us p99_us".
+  peers.py banner TEXT [--port-file F]
+      Plain server that answers every connection with the line TEXT, then
+      prints "TEXT got LINE" with the first line the client sent within a
+      second (a PROXY header, say), or "TEXT got nothing", and closes.
+  peers.py sessions PORT... [--cert C] [--tls-version 1.2|1.3] [--no-ticket]
+      A TLS client that connects to each PORT in turn, offering the
+      session of the connection before, and prints "new|reused LINE" for
+      each, LINE being the first line the server sent (or "-").
   peers.py sessiond [--port-file F]
       A session cache server speaking stunnel's sessiond protocol on UDP
       127.0.0.1 (see src/sessiond.c); prints "TYPE ID_HEX LENGTH" for every
@@ -98,6 +114,12 @@ def shut_write(conn):
         conn.shutdown(socket.SHUT_WR)
 
 
+def raw_half_close(conn):
+    """A FIN without close_notify: SSLSocket.shutdown() would drop the TLS
+    state, the plain socket's method leaves it usable for reading."""
+    socket.socket.shutdown(conn, socket.SHUT_WR)
+
+
 def echo(conn):
     while True:
         data = conn.recv(CHUNK)
@@ -113,6 +135,27 @@ def make_blast(nbytes):
         print(hashlib.sha256(data).hexdigest(), flush=True)
         conn.sendall(data)
     return blast
+
+
+def make_eof_server(nbytes):
+    def eof_server(conn):
+        data = os.urandom(nbytes)
+        conn.sendall(data)
+        raw_half_close(conn)
+        received, count = hashlib.sha256(), 0
+        while True:
+            try:
+                chunk = conn.recv(CHUNK)
+            except ssl.SSLEOFError:
+                chunk = b""
+            if not chunk:
+                break
+            received.update(chunk)
+            count += len(chunk)
+        print("sent %s received %s %d" % (hashlib.sha256(data).hexdigest(),
+                                           received.hexdigest(), count),
+              flush=True)
+    return eof_server
 
 
 def connect(args):
@@ -143,6 +186,8 @@ def client(args):
             write_open = False
             if args.half_close and not isinstance(s, ssl.SSLSocket):
                 s.shutdown(socket.SHUT_WR)
+            elif getattr(args, "raw_eof", False):
+                raw_half_close(s)
         sel.modify(s, selectors.EVENT_READ |
                    (selectors.EVENT_WRITE if pending else 0))
         if time.monotonic() > deadline:
@@ -209,6 +254,50 @@ def roundtrip(args):
     print("rtt %.1f %.1f" % (p50, p99), flush=True)
 
 
+def make_banner(text):
+    def banner(conn):
+        conn.sendall(text.encode() + b"\n")
+        conn.settimeout(1)
+        try:
+            line = conn.makefile("rb").readline().rstrip(b"\r\n")
+        except OSError:
+            line = b""
+        print("%s got %s" % (text, line.decode("ascii", "replace") or "nothing"),
+              flush=True)
+    return banner
+
+
+def sessions(args):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    if args.cert:
+        ctx.load_cert_chain(args.cert)
+    if args.tls_version:
+        version = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
+        ctx.minimum_version = ctx.maximum_version = version[args.tls_version]
+    if args.no_ticket:
+        ctx.options |= ssl.OP_NO_TICKET
+    session = None
+    for port in args.ports:
+        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+        conn = ctx.wrap_socket(raw, session=session)
+        try:
+            # TLS 1.3 tickets arrive after the handshake, with the data
+            line = conn.makefile("rb").readline().rstrip(b"\r\n")
+        except (OSError, ssl.SSLError):
+            line = b""
+        print("%s %s" % ("reused" if conn.session_reused else "new",
+                         line.decode("ascii", "replace") or "-"), flush=True)
+        session = conn.session
+        try:
+            # without close_notify a TLS 1.2 session is not resumable
+            conn.unwrap()
+        except (OSError, ssl.SSLError):
+            pass
+        conn.close()
+
+
 def sessiond(args):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
@@ -239,16 +328,16 @@ def sessiond(args):
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("echo", "blast"):
+    for name in ("echo", "blast", "eof-server"):
         p = sub.add_parser(name)
-        if name == "blast":
+        if name in ("blast", "eof-server"):
             p.add_argument("bytes", type=int)
         p.add_argument("--tls")
         p.add_argument("--port-file")
-    for name in ("client", "sink", "roundtrip"):
+    for name in ("client", "eof-client", "sink", "roundtrip"):
         p = sub.add_parser(name)
         p.add_argument("port", type=int)
-        if name == "client":
+        if name in ("client", "eof-client"):
             p.add_argument("bytes", type=int)
             p.add_argument("--half-close", action="store_true")
             p.add_argument("--expect-bytes", type=int)
@@ -259,15 +348,33 @@ def main():
         p.add_argument("--cert")
         p.add_argument("--sni")
         p.add_argument("--timeout", type=float, default=30)
+    p = sub.add_parser("sessions")
+    p.add_argument("ports", type=int, nargs="+")
+    p.add_argument("--cert")
+    p.add_argument("--tls-version", choices=("1.2", "1.3"))
+    p.add_argument("--no-ticket", action="store_true")
+    p = sub.add_parser("banner")
+    p.add_argument("text")
+    p.add_argument("--tls")
+    p.add_argument("--port-file")
     sub.add_parser("sessiond").add_argument("--port-file")
     args = ap.parse_args()
     if args.cmd == "sessiond":
         sessiond(args)
+    elif args.cmd == "sessions":
+        sessions(args)
+    elif args.cmd == "banner":
+        serve_forever(args, make_banner(args.text))
     elif args.cmd == "echo":
         serve_forever(args, echo)
     elif args.cmd == "blast":
         serve_forever(args, make_blast(args.bytes))
+    elif args.cmd == "eof-server":
+        serve_forever(args, make_eof_server(args.bytes))
     elif args.cmd == "client":
+        client(args)
+    elif args.cmd == "eof-client":
+        args.raw_eof = True
         client(args)
     elif args.cmd == "sink":
         sink(args)
