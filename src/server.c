@@ -106,12 +106,28 @@ chown_unix(const struct service *svc, const struct addr *a)
 		    sun->sun_path, svc->setuid, svc->setgid);
 }
 
+/*
+ * The line scripts read the port from: at start, and after a reload for
+ * every listener of the new configuration, the kept ones too.
+ */
+static void
+log_bound(const struct service *svc, int fd, const struct addr *a)
+{
+	char text[ADDR_TEXT_MAX];
+	struct addr bound;
+
+	bound.len = sizeof(bound.sa);
+	if (getsockname(fd, (struct sockaddr *)&bound.sa, &bound.len) < 0)
+		bound = *a;
+	log_msg(LOG_INFO, "Service [%s] (FD=%d) bound to %s", svc_name(svc),
+	    fd, addr_text(&bound, text, sizeof(text)));
+}
+
 /* one listening socket; its descriptor, or -1 (logged at notice) */
 static int
 open_listener(const struct service *svc, const struct addr *a)
 {
 	char text[ADDR_TEXT_MAX];
-	struct addr bound;
 	int fd;
 
 	addr_text(a, text, sizeof(text));
@@ -135,11 +151,7 @@ open_listener(const struct service *svc, const struct addr *a)
 	}
 	if (a->sa.ss_family == AF_UNIX)
 		chown_unix(svc, a);
-	bound.len = sizeof(bound.sa);
-	if (getsockname(fd, (struct sockaddr *)&bound.sa, &bound.len) < 0)
-		bound = *a;
-	log_msg(LOG_INFO, "Service [%s] (FD=%d) bound to %s", svc_name(svc),
-	    fd, addr_text(&bound, text, sizeof(text)));
+	log_bound(svc, fd, a);
 	return fd;
 }
 
@@ -249,8 +261,7 @@ bind_all(struct global *g, struct listener *old, size_t nold,
 			fd = take_old(old, nold, svc, &svc->accept_addrs.v[i],
 			    &rr);
 			if (fd >= 0)
-				log_msg(LOG_DEBUG, "Service [%s] (FD=%d) kept "
-				    "listening", svc_name(svc), fd);
+				log_bound(svc, fd, &svc->accept_addrs.v[i]);
 			else
 				fd = open_listener(svc, &svc->accept_addrs.v[i]);
 			if (fd < 0)
@@ -269,17 +280,39 @@ bind_all(struct global *g, struct listener *old, size_t nold,
 }
 
 static void
+close_listener(struct listener *l)
+{
+	if (l->fd < 0)
+		return;
+	log_msg(LOG_DEBUG, "Service [%s] closed (FD=%d)", svc_name(l->svc),
+	    l->fd);
+	close(l->fd);
+	l->fd = -1;
+	unlink_unix(&l->addr);
+}
+
+static void
 close_listeners(struct listener *list, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		if (list[i].fd < 0)
-			continue;
-		log_msg(LOG_DEBUG, "Service [%s] closed (FD=%d)",
-		    svc_name(list[i].svc), list[i].fd);
-		close(list[i].fd);
-		unlink_unix(&list[i].addr);
+	for (i = 0; i < n; i++)
+		close_listener(&list[i]);
+}
+
+/* at the end, section by section as stunnel says it */
+static void
+unbind_all(void)
+{
+	struct service *svc;
+	size_t i;
+
+	for (svc = config->services; svc != NULL; svc = svc->next) {
+		log_msg(LOG_DEBUG, "Unbinding service [%s]", svc_name(svc));
+		for (i = 0; i < nlisteners; i++)
+			if (listeners[i].svc == svc)
+				close_listener(&listeners[i]);
+		log_msg(LOG_DEBUG, "Service [%s] closed", svc_name(svc));
 	}
 }
 
@@ -561,8 +594,8 @@ terminate(void)
 		    errno == EINTR)
 			;
 	log_msg(LOG_NOTICE, "Service processes terminated");
-	close_listeners(listeners, nlisteners);
 	daemon_pid_remove(config->pid);
+	unbind_all();
 	log_close();
 	free(restarts);
 	free(children);

@@ -3,7 +3,8 @@
 # refuse or drop no connection (listeners whose address did not change
 # stay open); a service added by the new configuration is bound, one
 # removed is closed; a broken configuration is logged and the old one
-# keeps running; SIGUSR1 reopens the log file.
+# keeps running; SIGUSR1 reopens the log file. Each load logs every
+# listener, kept ones too: "Service [NAME] (FD=N) bound to ADDR:PORT".
 . "$(dirname "$0")/lib.sh"
 lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 lib_mktemp
@@ -62,8 +63,13 @@ wait "$hammer"
 read -r ok failed < <(tail -n 1 "$TEST_TMP/hammer.out")
 [ "${failed:-x}" = 0 ] || { bad "$failed connections failed during reloads"; cat "$TEST_TMP/hammer.out"; }
 [ "${ok:-0}" -gt 20 ] || bad "only $ok connections during the reloads"
-[ "$(grep -c 'Configuration successful' "$TEST_TMP/s.log")" -ge 21 ] ||
-    bad "not every SIGHUP reloaded the configuration"
+loads=$(grep -c 'Configuration successful' "$TEST_TMP/s.log")
+[ "$loads" -ge 21 ] || bad "not every SIGHUP reloaded the configuration"
+# every load says where the listener is, as stunnel does, although it is
+# the same socket: scripts read the port from this line
+bound=$(grep -c "LOG6\[ui\]: Service \[alpha\] (FD=[0-9]*) bound to 127\.0\.0\.1:$port\$" "$TEST_TMP/s.log")
+[ "$bound" = "$loads" ] ||
+    bad "'Service [alpha] (FD=N) bound to 127.0.0.1:$port' logged $bound times in $loads loads"
 
 # add a service, remove the first one
 write_conf beta
