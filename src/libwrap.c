@@ -67,9 +67,7 @@ int
 libwrap_check(struct client *c)
 {
 	struct request_info req;
-	const char *name = c->svc->service_name != NULL ?
-	    c->svc->service_name : c->svc->name != NULL ? c->svc->name :
-	    "stunnel";
+	const char *name = c->svc->name != NULL ? c->svc->name : "stunnel";
 
 	if (!c->svc->libwrap || c->peer.len == 0)
 		return 0;

@@ -956,6 +956,9 @@ service_new(const struct service *defaults)
 		else if (store_of(&table[i]) == STORE_LIST)
 			strlist_copy(dst, src);
 	}
+	/* "service" names the part it is written in: never inherited */
+	free(svc->service_name);
+	svc->service_name = NULL;
 	return svc;
 }
 

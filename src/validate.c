@@ -403,9 +403,24 @@ check_section(const struct global *g, struct service *svc, int endpoints)
 	return 0;
 }
 
+/*
+ * "service = NAME" renames the part it is written in, as in stunnel:
+ * from its checks on, the context, the bind and connection lines, the
+ * session id context and TCP Wrappers all use NAME.
+ */
+static void
+apply_service_name(struct service *svc)
+{
+	if (svc->service_name == NULL)
+		return;
+	free(svc->name);
+	svc->name = xstrdup(svc->service_name);
+}
+
 int
 validate_service(struct global *g, struct service *svc)
 {
+	apply_service_name(svc);
 	return check_section(g, svc, 2);
 }
 
@@ -413,5 +428,6 @@ validate_service(struct global *g, struct service *svc)
 int
 validate_inetd(struct global *g)
 {
+	apply_service_name(g->defaults);
 	return check_section(g, g->defaults, 1);
 }

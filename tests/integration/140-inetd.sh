@@ -9,7 +9,10 @@
 #      back, the log has "Service [stunnel] accepted connection from
 #      127.0.0.1:PORT" (the client's own port), the closing line with the
 #      byte counts, nothing on stderr, and the process ends with status 0;
-#  (c) the same with "exec = /bin/cat" instead of "connect".
+#  (c) the same with "exec = /bin/cat" instead of "connect";
+#  (d) "service = NAME" names the service: "Initializing context [NAME]",
+#      "Service [NAME] started", the accept line, and the sessions'
+#      context (a ticket resumes only in a run of the same name).
 . "$(dirname "$0")/lib.sh"
 lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 lib_mktemp
@@ -145,12 +148,20 @@ fi
 handover() {
     local name=$1
     inetd_conf "$TEST_TMP/$name.conf" "$TEST_TMP/$name.log" "$2"
-    lib_bg "$name" python3 "$TEST_TMP/handover.py" "$STUNNEL" "$TEST_TMP/$name.conf" \
-        "$TEST_TMP/$name.port" "$TEST_TMP/$name.err"
-    lib_wait_for "$TEST_TMP/$name.port" '^[0-9]+$' 10 || { bad "$name: hand-over script did not start"; return 1; }
+    handover_start "$name" || return 1
     OUT=$(timeout 20 python3 "$TEST_TMP/tls_client.py" "$(cat "$TEST_TMP/$name.port")" "$MSG" "$CA" 2>&1)
     LPORT=$(sed -n 's/^local //p' <<<"$OUT")
-    lib_wait_for "$TEST_TMP/$name.out" '^exit ' 15 || bad "$name: the daemon did not end after the connection"
+    handover_end "$name"
+}
+# handover_start NAME: the hand-over script with NAME.conf, waiting for a
+# client on the port in NAME.port; handover_end NAME: wait for its end
+handover_start() {
+    lib_bg "$1" python3 "$TEST_TMP/handover.py" "$STUNNEL" "$TEST_TMP/$1.conf" \
+        "$TEST_TMP/$1.port" "$TEST_TMP/$1.err"
+    lib_wait_for "$TEST_TMP/$1.port" '^[0-9]+$' 10 || { bad "$1: hand-over script did not start"; return 1; }
+}
+handover_end() {
+    lib_wait_for "$TEST_TMP/$1.out" '^exit ' 15 || bad "$1: the daemon did not end after the connection"
     return 0
 }
 
@@ -172,4 +183,42 @@ for name in connect exec; do
 done
 grep -Eq 'LOG6\[0\]: Child process [0-9]+ finished with code 0$' "$TEST_TMP/exec.log" ||
     { bad "(c) exec: no 'Child process N finished with code 0'"; grep -i 'child\|process' "$TEST_TMP/exec.log"; }
+
+# ---- (d) service = NAME names the inetd service ---------------------------
+# Its context, its connection lines and its sessions' context: with shared
+# ticket keys a ticket from one run resumes in a second run of the same
+# name, not in a run of another name (the default, "stunnel").
+keys="ticketKeySecret = $(openssl rand -hex 32 | sed 's/../&:/g; s/:$//')
+ticketMacSecret = $(openssl rand -hex 16)"
+# s_client_run NAME OPTIONS...: one s_client through the hand-over NAME;
+# prints Reused or New
+s_client_run() {
+    local name=$1; shift
+    handover_start "$name" || return
+    (echo one; sleep 0.5) | timeout 10 openssl s_client -connect "127.0.0.1:$(cat "$TEST_TMP/$name.port")" \
+        -tls1_3 "$@" 2>/dev/null | sed -n 's/^\(Reused\|New\), .*/\1/p'
+    handover_end "$name"
+}
+for name in named1 named2 unnamed; do
+    svcline="service = inetd-svc"
+    [ $name = unnamed ] && svcline=
+    inetd_conf "$TEST_TMP/$name.conf" "$TEST_TMP/$name.log" "connect = 127.0.0.1:$ECHO_PORT
+$keys
+$svcline"
+    sed -i 's/^debug = info$/debug = debug/' "$TEST_TMP/$name.conf"
+done
+rm -f "$TEST_TMP/sess"
+s_client_run named1 -sess_out "$TEST_TMP/sess" >/dev/null
+log=$TEST_TMP/named1.log
+for line in 'LOG7\[ui\]: Initializing context \[inetd-svc\]' 'LOG7\[0\]: Service \[inetd-svc\] started' \
+    'LOG5\[0\]: Service \[inetd-svc\] accepted connection from 127\.0\.0\.1:[0-9]+' \
+    'LOG7\[0\]: Service \[inetd-svc\] finished'; do
+    grep -Eq "$line\$" "$log" || bad "(d) service = inetd-svc: no line '$line'"
+done
+grep -q 'Service \[stunnel\]\|Initializing context \[stunnel\]' "$log" &&
+    bad "(d) service = inetd-svc: still named [stunnel]: $(grep -m1 '\[stunnel\]' "$log")"
+[ "$(s_client_run named2 -sess_in "$TEST_TMP/sess")" = Reused ] ||
+    bad "(d) a ticket of [inetd-svc] did not resume in another run of [inetd-svc]"
+[ "$(s_client_run unnamed -sess_in "$TEST_TMP/sess")" = New ] ||
+    bad "(d) a ticket of [inetd-svc] resumed in a run of [stunnel]"
 exit $fail
