@@ -247,9 +247,10 @@ load_crls(const struct service *svc, X509_STORE *store)
 		log_msg(LOG_DEBUG, "Added %s revocation lookup directory",
 		    svc->crl_path);
 	}
+	/* as in stunnel, the peer's own certificate only: an intermediate
+	 * CA without a CRL of its own does not refuse the chain */
 	if (svc->crl_file != NULL || svc->crl_path != NULL)
-		X509_STORE_set_flags(store,
-		    X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+		X509_STORE_set_flags(store, X509_V_FLAG_CRL_CHECK);
 	return 0;
 }
 

@@ -234,12 +234,12 @@ ocsp_check(struct client *c, X509_STORE_CTX *store, X509 *cert, int depth)
 	X509 *issuer;
 	enum verdict v;
 
-	if (c->svc->ocsp_url == NULL && !c->svc->ocsp_aia)
-		return 1;
 	if (depth + 1 >= sk_X509_num(chain)) {
 		log_msg(LOG_DEBUG, "OCSP: Ignoring the root certificate");
 		return 1;
 	}
+	if (c->svc->ocsp_url == NULL && !c->svc->ocsp_aia)
+		return 1;
 	issuer = sk_X509_value(chain, depth + 1);
 	v = query(c, store, cert, issuer);
 	if (v == OCSP_GOOD) {

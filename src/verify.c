@@ -128,39 +128,60 @@ reject(int depth, const char *dn)
 	return 0;
 }
 
+/*
+ * A failed pre-verification is forgiven only where verifyPeer stands
+ * alone and the leaf's chain merely could not be built or trusted: the
+ * leaf itself is then looked up among the trusted certificates. Every
+ * other error (revoked, expired, a bad signature...) refuses, as in
+ * stunnel.
+ */
+static int
+preverify_forgiven(const struct service *svc, X509_STORE_CTX *store,
+    int depth)
+{
+	int err = X509_STORE_CTX_get_error(store);
+	const char *text = X509_verify_cert_error_string(err);
+
+	if (!verify_chain_wanted(svc) && depth == 0 &&
+	    (err == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+	    err == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE ||
+	    err == X509_V_ERR_CERT_UNTRUSTED)) {
+		log_msg(LOG_INFO, "CERT: Pre-verification error ignored: %s",
+		    text);
+		X509_STORE_CTX_set_error(store, X509_V_OK);
+		return 1;
+	}
+	log_msg(LOG_WARNING, "CERT: Pre-verification error: %s%s",
+	    err == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ?
+	    "certificate not found in local repository: " : "", text);
+	return 0;
+}
+
+/* in stunnel's order: pre-verification, subject, local copy, OCSP */
 static int
 check_cert(struct client *c, int preverify, X509_STORE_CTX *store,
     int depth, const char *dn)
 {
 	const struct service *svc = c->svc;
-	int err = X509_STORE_CTX_get_error(store);
 	X509 *cert = X509_STORE_CTX_get_current_cert(store);
 
-	if (svc->verify == 0 && !svc->verify_chain && !svc->verify_peer)
-		return 1;
-	if (!preverify) {
-		if (verify_chain_wanted(svc)) {
-			log_msg(LOG_WARNING, "CERT: Pre-verification error: %s",
-			    X509_verify_cert_error_string(err));
-			return reject(depth, dn);
-		}
-		log_msg(LOG_INFO, "CERT: Pre-verification error ignored: %s",
-		    X509_verify_cert_error_string(err));
-		X509_STORE_CTX_set_error(store, X509_V_OK);
-	} else {
+	if (preverify)
 		log_msg(LOG_DEBUG, "CERT: Pre-verification succeeded");
-		if (!ocsp_check(c, store, cert, depth)) {
-			log_msg(LOG_WARNING, "Rejected by OCSP at depth=%d: %s",
-			    depth, dn);
-			return 0;
-		}
+	else if (!preverify_forgiven(svc, store, depth))
+		return reject(depth, dn);
+	if (depth == 0 && !subject_ok(svc, cert))
+		return reject(depth, dn);
+	if (depth == 0 && verify_peer_wanted(svc) &&
+	    !locally_installed(store, cert))
+		return reject(depth, dn);
+	if (!verify_chain_wanted(svc))
+		log_msg(LOG_INFO, "OCSP: Certificate chain verification "
+		    "disabled");
+	else if (!ocsp_check(c, store, cert, depth)) {
+		log_msg(LOG_WARNING, "Rejected by OCSP at depth=%d: %s",
+		    depth, dn);
+		return 0;
 	}
-	if (depth > 0)
-		return 1;
-	if (verify_peer_wanted(svc) && !locally_installed(store, cert))
-		return reject(depth, dn);
-	if (!subject_ok(svc, cert))
-		return reject(depth, dn);
 	return 1;
 }
 
@@ -235,6 +256,13 @@ verify_callback(int preverify, X509_STORE_CTX *store)
 
 	if (c == NULL)		/* ctx.c's warm-up handshake */
 		return preverify;
+	if (!verify_chain_wanted(c->svc) && !verify_peer_wanted(c->svc)) {
+		/* requireCert or verify = 0: any certificate will do */
+		log_msg(LOG_INFO, "CERT: Certificate verification disabled");
+		if (depth == 0)
+			mark_session(ssl, 1);
+		return 1;
+	}
 	dn = verify_dn(X509_get_subject_name(X509_STORE_CTX_get_current_cert(
 	    store)));
 	log_msg(LOG_DEBUG, "Verification started at depth=%d: %s", depth, dn);

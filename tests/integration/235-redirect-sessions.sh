@@ -43,6 +43,8 @@ for inst in a b; do
             "$c/server.pem" "$app"
         printf 'ticketKeySecret = %s\nticketMacSecret = %s\n' "$key" "$mac"
         [ $inst = b ] && printf 'verifyChain = yes\nCAfile = %s\n' "$c/ca.pem"
+        printf '[require]\naccept = 127.0.0.1:0\ncert = %s\nconnect = 127.0.0.1:%s\nrequireCert = yes\n' \
+            "$c/server.pem" "$app"
     } >"$TEST_TMP/$inst.conf"
     lib_daemon "$inst" "$TEST_TMP/$inst.conf" || exit 1
 done
@@ -95,6 +97,10 @@ check "TLS 1.2 session id, authenticated" app "$(p a tickets)" "$(p a tickets)" 
     --tls-version 1.2 --no-ticket
 check "ticketKeySecret, authenticated" app "$(p a shared)" "$(p b shared)" client --tls-version 1.2
 check "exec, authenticated" program "$(p a exec)" "$(p a exec)" client --tls-version 1.3
+
+check "requireCert, any certificate" app "$(p a require)" "$(p a require)" stranger --tls-version 1.3
+check "requireCert, any certificate" app "$(p a require)" "$(p a require)" stranger \
+    --tls-version 1.2 --no-ticket
 
 # without redirect, a session that was never authenticated is refused
 got=$($PEERS sessions "$(p a gate)" "$(p b gate)" | tr '\n' ' ')

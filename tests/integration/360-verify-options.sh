@@ -168,7 +168,7 @@ through "$(sport v1)" --tls || bad "verify = 1: a client without a certificate w
 has s v1 1 'LOG6\[[^]]*\]: Peer certificate not required$'
 hasnt s v1 1 "$NOCERT"
 through "$(sport v1)" --tls --cert "$c/stranger.pem" && bad "verify = 1: a self-signed client got through"
-has s v1 2 'LOG4\[[^]]*\]: CERT: Pre-verification error: self-signed certificate$'
+has s v1 2 'LOG4\[[^]]*\]: CERT: Pre-verification error: certificate not found in local repository: self-signed certificate$'
 has s v1 2 "${REJECTED}CN=stranger\$"
 has s v1 2 "$VERIFY_FAILED_S"
 through "$(sport v1)" --tls --cert "$c/client.pem" || bad "verify = 1: a client signed by the CA was refused"
@@ -178,7 +178,7 @@ through "$(sport v2)" --tls && bad "verify = 2: a client without a certificate g
 has s v2 1 'LOG6\[[^]]*\]: Peer certificate required$'
 has s v2 1 "LOG3\[[^]]*\]: SSL_accept: .*$NOCERT"
 through "$(sport v2)" --tls --cert "$c/stranger.pem" && bad "verify = 2: a self-signed client got through"
-has s v2 2 'LOG4\[[^]]*\]: CERT: Pre-verification error: self-signed certificate$'
+has s v2 2 'LOG4\[[^]]*\]: CERT: Pre-verification error: certificate not found in local repository: self-signed certificate$'
 has s v2 2 "${REJECTED}CN=stranger\$"
 has s v2 2 "$VERIFY_FAILED_S"
 through "$(sport v2)" --tls --cert "$c/client.pem" || bad "verify = 2: a client signed by the CA was refused"
@@ -240,7 +240,7 @@ for s in capath castore; do
     has c $s-ok 1 'LOG6\[[^]]*\]: Certificate accepted at depth=1: CN=Test CA$'
     has c $s-ok 1 "${ACCEPTED}CN=localhost\$"
     through "$(cport $s-bad)" && bad "[$s-bad] a self-signed server was accepted"
-    has c $s-bad 1 'LOG4\[[^]]*\]: CERT: Pre-verification error: self-signed certificate$'
+    has c $s-bad 1 'LOG4\[[^]]*\]: CERT: Pre-verification error: certificate not found in local repository: self-signed certificate$'
     has c $s-bad 1 "${REJECTED}CN=stranger\$"
     # with a file: store OpenSSL queues "search only supported for
     # directories" before the failure, so the reason may be a queue line
