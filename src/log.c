@@ -42,16 +42,66 @@ static int		 log_fd = -1;
 static char		*ident_copy;
 static char		*output_copy;
 
+/*
+ * The length of the UTF-8 sequence at S when it is valid and printable,
+ * else 0: overlong forms, surrogates, code points past U+10FFFF, C1
+ * controls (U+0080..U+009F), the line and paragraph separators and the
+ * bidirectional controls (which make a line read other than it is) are
+ * not.  A cut sequence fails on its NUL or the byte after it.
+ */
+static size_t
+utf8_printable(const unsigned char *s)
+{
+	uint32_t cp, min;
+	size_t n, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	min = n == 2 ? 0x80 : n == 3 ? 0x800 : 0x10000;
+	cp = s[0] & (0x7f >> n);
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) ||
+	    cp <= 0x9f || (cp >= 0x2028 && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069))
+		return 0;
+	return n;
+}
+
+/*
+ * Every line, whatever it quotes (names, identities, protocol lines a
+ * peer chose): trailing newlines go, and every byte that is not printable
+ * text becomes '.', in place.  stunnel does this for ASCII control bytes
+ * only; here any byte that is not part of valid, printable UTF-8 goes
+ * too, so that the log is always valid UTF-8 and no peer can write
+ * terminal escapes or fake lines into it.
+ */
 static void
 sanitize(char *text)
 {
-	size_t len = strlen(text);
+	unsigned char *p = (unsigned char *)text;
+	size_t len = strlen(text), n;
 
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
 		text[--len] = '\0';
-	for (; *text != '\0'; text++)
-		if ((unsigned char)*text < 0x20 || *text == 0x7f)
-			*text = '.';
+	while (*p != '\0') {
+		if (*p >= 0x20 && *p < 0x7f)
+			n = 1;
+		else if ((n = *p >= 0x80 ? utf8_printable(p) : 0) == 0) {
+			*p = '.';
+			n = 1;
+		}
+		p += n;
+	}
 }
 
 /* the one-character level tag of the short "[c] text" form */

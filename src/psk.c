@@ -172,6 +172,16 @@ psk_free(struct psk *p)
 	}
 }
 
+/* printable ASCII only, as stunnel judges an identity worth logging */
+static int
+printable(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			return 0;
+	return 1;
+}
+
 /* server: the key of the identity the client named, or 0 */
 static unsigned int
 server_callback(SSL *ssl, const char *identity, unsigned char *psk,
@@ -184,7 +194,12 @@ server_callback(SSL *ssl, const char *identity, unsigned char *psk,
 		return 0;
 	found = psk_find(c->svc->psk, identity);
 	if (found == NULL) {
-		log_msg(LOG_INFO, "PSK identity not found: %s", identity);
+		/* a TLS 1.3 ticket comes here too: binary, and no name */
+		if (printable(identity))
+			log_msg(LOG_INFO, "PSK identity not found: %s", identity);
+		else
+			log_msg(LOG_INFO, "PSK identity not found (session "
+			    "resumption?)");
 		return 0;
 	}
 	if (found->key_len > max_len) {
