@@ -1,0 +1,1095 @@
+#!/usr/bin/env python3
+"""The oracle: one scenario, run under this daemon and under stunnel 5.75,
+with the same peers; what the peers saw and the daemon's log events at
+"debug = debug" must agree, except where tests/oracle/DIFFERENCES says why.
+
+  oracle.py run [-v] [--jobs N] [--keep DIR] FAMILY[/SCENARIO]...
+      compare; exit 0 (agree or listed), 1 (a difference not listed, or a
+      listed one seen nowhere), 77 (no stunnel 5.75 reference)
+  oracle.py table RESULTS...
+      after every family ran: table entries whose scope spans families
+      and that matched nothing; options of our -help used by no scenario
+  oracle.py side BINARY SCENARIO-ID DIR CERTS
+      internal: one side of one scenario, inside its own namespaces
+
+Read tests/oracle/README first: scenario syntax, steps, the table.
+Python standard library only.
+"""
+import difflib
+import fnmatch
+import hashlib
+import json
+import os
+import re
+import shlex
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import threading
+import time
+import concurrent.futures
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCENARIOS = os.path.join(HERE, "scenarios")
+TABLE = os.path.join(HERE, "DIFFERENCES")
+UNCOVERED = os.path.join(HERE, "UNCOVERED")
+SKIP = 77
+
+# ---------------------------------------------------------------------
+# Normalisation: the only place where log lines and peer lines are
+# changed before the comparison. Each rule says what legitimately varies
+# from one run (or one daemon) to the other; nothing else is touched.
+# ---------------------------------------------------------------------
+LOG_LINE = re.compile(
+    r"^(?:\d{4}\.\d\d\.\d\d \d\d:\d\d:\d\d )?LOG(\d)\[([^\]]*)\]: ?(.*)$")
+RULES = [
+    # descriptor numbers depend on what each daemon opened before
+    (re.compile(r"\bFD=\d+"), "FD=#"),
+    (re.compile(r"\bfd=\d+"), "fd=#"),
+    # process ids
+    (re.compile(r"\b(Process|process|PID|pid|Child process)( |=)\d+"),
+     r"\1\2#"),
+    # the peers' ephemeral ports (scenario ports are below 30000)
+    (re.compile(r"((?:\d+\.){3}\d+|\]|::1):(?:3[2-9]\d{3}|[4-6]\d{4})\b"),
+     r"\1:#port"),
+    # the same in a PROXY protocol line
+    (re.compile(r"(PROXY TCP[46] \S+ \S+ )\d+ "), r"\1#port "),
+    # ... and in an RFC 1413 (ident) request
+    (re.compile(r"\b(?:3[2-9]\d{3}|[4-6]\d{4}) , "), "#port , "),
+    # session ids, ticket bytes, digests, nonces
+    (re.compile(r"\b[0-9A-Fa-f]{32,}\b"), "#hex"),
+    # stunnel 5.75's debug allocator names its own source files
+    (re.compile(r"/tmp/st575/src/"), "#src/"),
+]
+
+
+def normalise(text, paths):
+    for path, name in paths:
+        text = text.replace(path, name)
+    for pattern, repl in RULES:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def parse_log(raw, paths):
+    """Log text -> {stream: [event]}. An event is "LOGn[id]: text";
+    stream "ui" (the parent), one stream per connection id, and "stderr"
+    for lines that are not log lines (configuration errors, programs)."""
+    streams = {}
+    for line in raw.splitlines():
+        m = LOG_LINE.match(line)
+        if m:
+            level, ident, text = m.groups()
+            ident = normalise(ident, paths)
+            stream = "ui" if ident in ("ui", "main") else ident
+            event = "LOG%s[%s]: %s" % (level, ident, normalise(text, paths))
+        else:
+            stream, event = "stderr", normalise(line, paths)
+        streams.setdefault(stream, []).append(event)
+    return streams
+
+
+# ---------------------------------------------------------------------
+# Scenario files: tests/oracle/scenarios/FAMILY.scn
+# ---------------------------------------------------------------------
+class Scenario:
+    def __init__(self, family, name, options, lineno):
+        self.family, self.name, self.lineno = family, name, lineno
+        self.id = "%s/%s" % (family, name)
+        self.options = options      # ref=pthread, settle=N
+        self.confs = {}             # name -> text
+        self.steps = []             # (lineno, words)
+        self.files = {}             # name -> text (file NAME blocks)
+
+
+def load_family(family):
+    path = os.path.join(SCENARIOS, family + ".scn")
+    result, cur, block, shared = [], None, None, {}
+    with open(path) as f:
+        lines = f.read().splitlines()
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            if block and block[0] in ("conf", "file"):
+                block[2].append("")
+            continue
+        if line[0] == "#":
+            continue
+        if line[0] not in " \t":
+            words = line.split()
+            if words[0] == "scenario":
+                opts = dict(w.split("=", 1) for w in words[2:])
+                cur = Scenario(family, words[1], opts, lineno)
+                result.append(cur)
+                block = None
+            elif words[0] == "file" and not cur:    # for every scenario
+                block = ("file", words[1], [])
+                shared[words[1]] = block[2]
+            elif words[0] in ("conf", "file", "run") and cur:
+                name = words[1] if len(words) > 1 else "main"
+                block = (words[0], name, [])
+                if words[0] == "conf":
+                    cur.confs[name] = block[2]
+                elif words[0] == "file":
+                    cur.files[name] = block[2]
+            else:
+                raise SystemExit("%s:%d: unknown line" % (path, lineno))
+            continue
+        body = line[2:] if line.startswith("  ") else line.lstrip()
+        if block is None:           # indented comment under "scenario"
+            continue
+        if block[0] == "run":
+            if body.lstrip().startswith("#"):
+                continue
+            lex = shlex.shlex(body, posix=True)
+            lex.whitespace_split, lex.escape = True, ""
+            cur.steps.append((lineno, list(lex)))
+        else:
+            block[2].append(body)
+    for s in result:
+        s.files = dict(shared, **s.files)
+        s.confs = {k: "\n".join(v).strip("\n") + "\n" for k, v in s.confs.items()}
+        s.files = {k: "\n".join(v).strip("\n") + "\n" for k, v in s.files.items()}
+    return result
+
+
+def families():
+    return sorted(f[:-4] for f in os.listdir(SCENARIOS) if f.endswith(".scn"))
+
+
+def select(args):
+    chosen = []
+    for arg in args or families():
+        fam, _, name = arg.partition("/")
+        for s in load_family(fam):
+            if not name or fnmatch.fnmatchcase(s.name, name):
+                chosen.append(s)
+    return chosen
+
+
+HEADER = ("foreground", "yes"), ("syslog", "no"), ("debug", "debug")
+
+
+def with_header(conf):
+    """Prepend the options every scenario needs unless its global part
+    sets them itself."""
+    glob = conf.split("\n[", 1)[0] if not conf.startswith("[") else ""
+    keys = {l.split("=", 1)[0].strip() for l in glob.splitlines() if "=" in l}
+    head = "".join("%s = %s\n" % kv for kv in HEADER if kv[0] not in keys)
+    return head + conf
+
+
+# ---------------------------------------------------------------------
+# One side of a scenario: runs inside fresh net, pid and mount namespaces
+# (so both daemons use the scenario's fixed ports), writes DIR/log (the
+# daemon's stderr), DIR/peers.json (what the peers saw, per stream).
+# ---------------------------------------------------------------------
+class Side:
+    def __init__(self, binary, scen, d, certs):
+        self.binary, self.scen, self.dir, self.certs = binary, scen, d, certs
+        self.events = {}
+        self.lock = threading.Lock()
+        self.daemon = None
+        self.logf = open(os.path.join(d, "log"), "ab")
+        self.sessions = {}
+        self.vars = {"CERTS": certs, "TMP": d, "SRC": os.path.dirname(HERE)}
+        self.procs = []
+        self.cert_names = cert_fingerprints(certs)
+        self.conf_path = os.path.join(d, "stunnel.conf")
+        self.finished = {}          # backend port -> connections ended
+        with open(os.path.join(certs, "psk.txt")) as f:
+            for i, line in enumerate(f, 1):
+                self.vars["PSK%d" % i] = line.strip().split(":", 1)[1]
+
+    def record(self, stream, text):
+        with self.lock:
+            self.events.setdefault(stream, []).append(text)
+
+    def subst(self, text):
+        return re.sub(r"@([A-Z0-9_]+)@",
+                      lambda m: self.vars.get(m.group(1), m.group(0)), text)
+
+    def write_conf(self, name):
+        with open(self.conf_path, "w") as f:
+            f.write(self.subst(with_header(self.scen.confs[name])))
+
+    def run(self):
+        for name, text in self.scen.files.items():
+            path = os.path.join(self.dir, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(self.subst(text))
+            os.chmod(path, 0o700)
+        try:
+            for lineno, words in self.scen.steps:
+                verb, args = words[0], words[1:]
+                pos = [a for a in args if "=" not in a or a.startswith("=")]
+                kw = dict(a.split("=", 1) for a in args if a not in pos)
+                kw = {k: self.subst(v) for k, v in kw.items()}
+                pos = [self.subst(a) for a in pos]
+                for pos, kw in expand(verb, pos, kw):
+                    getattr(self, "do_" + verb.replace("-", "_"))(*pos, **kw)
+                    self.settle()
+        finally:
+            self.do_stop()
+            for p in self.procs:
+                if p.poll() is None:
+                    p.kill()
+            with open(os.path.join(self.dir, "peers.json"), "w") as f:
+                json.dump(self.events, f, indent=1)
+
+    # --- the daemon ---------------------------------------------------
+    def log_text(self):
+        with open(os.path.join(self.dir, "log"), "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def wait_log(self, pattern, limit=5.0):
+        end = time.monotonic() + limit
+        while time.monotonic() < end:
+            if re.search(pattern, self.log_text()):
+                return True
+            if self.daemon and self.daemon.poll() is not None:
+                return False
+            time.sleep(0.02)
+        return False
+
+    def settle(self):
+        """Wait until the daemon is quiet: no connection process left
+        (a fork build) and nothing logged for a moment."""
+        quiet = float(self.scen.options.get("settle", "0.25"))
+        end = time.monotonic() + 8
+        size, since = -1, time.monotonic()
+        while time.monotonic() < end:
+            now_size = os.path.getsize(os.path.join(self.dir, "log"))
+            if now_size != size:
+                size, since = now_size, time.monotonic()
+            elif time.monotonic() - since >= quiet and not self.busy_children():
+                return
+            time.sleep(0.03)
+
+    def busy_children(self):
+        if not self.daemon or self.daemon.poll() is not None:
+            return False
+        if self.scen.options.get("children") == "keep":
+            return False
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % pid) as f:
+                    stat = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == self.daemon.pid and stat[0] != "Z":
+                return True
+        return False
+
+    def do_start(self, conf="main", stdin=None):
+        self.write_conf(conf)
+        self.daemon = subprocess.Popen(
+            [self.binary, self.conf_path], cwd=self.dir,
+            stdin=stdin if stdin is not None else subprocess.DEVNULL,
+            stdout=self.logf, stderr=self.logf)
+        if stdin is None:
+            self.wait_log(r"Accepting new connections|Configuration failed")
+
+    def do_stop(self):
+        d = self.daemon
+        if d is None:
+            return
+        self.daemon = None
+        if d.poll() is None:
+            d.send_signal(signal.SIGTERM)
+            try:
+                d.wait(5)
+            except subprocess.TimeoutExpired:
+                d.kill()
+                d.wait()
+        self.record("daemon", "exit %d" % d.returncode)
+
+    def do_hup(self, conf="main"):
+        self.write_conf(conf)
+        self.daemon.send_signal(signal.SIGHUP)
+
+    def do_signal(self, name):
+        self.daemon.send_signal(getattr(signal, "SIG" + name))
+
+    def do_wait_backend(self, port, count="1"):
+        """until the backend on PORT has ended COUNT connections"""
+        end = time.monotonic() + 15
+        while self.finished.get(port, 0) < int(count) and time.monotonic() < end:
+            time.sleep(0.02)
+
+    def do_sleep(self, seconds):
+        time.sleep(float(seconds))
+
+    # --- backends (servers the daemon connects to) ----------------------
+    def listen(self, port):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("127.0.0.1", int(port)))
+        s.listen(16)
+        return s
+
+    def serve(self, port, handler, count=0):
+        s = self.listen(port)
+        stream = "backend %s" % port
+
+        def loop():
+            n = 0
+            while not count or n < int(count):
+                conn, _ = s.accept()
+                n += 1
+                self.record(stream, "accepted")
+                try:
+                    conn.settimeout(10)
+                    handler(conn, stream)
+                except (OSError, ssl.SSLError) as e:
+                    self.record(stream, "error %s" % describe(e))
+                finally:
+                    conn.close()
+                    with self.lock:
+                        self.finished[port] = self.finished.get(port, 0) + 1
+            s.close()
+        threading.Thread(target=loop, daemon=True).start()
+
+    def do_backend(self, kind, port, *args, **kw):
+        """backend echo|hello|close|tls-echo|chat PORT [...]"""
+        late = kw.get("late") == "yes"
+        if kind == "echo":
+            self.serve(port, lambda c, st: self.echo(c, st, late),
+                       kw.get("count", 0))
+        elif kind == "hello":
+            text = unescape(kw.get("text", "hello from backend\n"))
+
+            def hello(c, st):
+                c.sendall(text)
+                self.record(st, "sent %r" % text)
+            self.serve(port, hello)
+        elif kind == "close":
+            self.serve(port, lambda c, st: None)
+        elif kind == "tls-echo":
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(os.path.join(self.certs, kw.get("cert", "server.pem")))
+            if "ca" in kw:
+                ctx.load_verify_locations(os.path.join(self.certs, kw["ca"]))
+                ctx.verify_mode = (ssl.CERT_OPTIONAL if kw.get("optional")
+                                   else ssl.CERT_REQUIRED)
+            if "ver" in kw:
+                ctx.maximum_version = TLS_VERSIONS[kw["ver"]]
+            if kw.get("tickets") == "no":
+                ctx.options |= ssl.OP_NO_TICKET
+            names = []
+            ctx.sni_callback = lambda sock, name, c: names.append(name)
+
+            def tls_echo(c, st):
+                t = ctx.wrap_socket(c, server_side=True)
+                self.record(st, "TLS %s sni=%s client-cert=%s reused=%s" % (
+                    t.version(), names.pop() if names else None,
+                    self.cert_name(t), yesno(t.session_reused)))
+                self.echo(t, st, late)
+            self.serve(port, tls_echo, kw.get("count", 0))
+        elif kind == "chat":
+            self.serve(port, lambda c, st: self.chat(c, st, args))
+        else:
+            raise SystemExit("unknown backend %s" % kind)
+
+    def echo(self, conn, stream, late=False):
+        """echo at once, or (late) all of it after the EOF: a half-close"""
+        got = b""
+        while True:
+            try:
+                data = conn.recv(65536)
+            except ConnectionResetError:
+                self.record(stream, "got %s, then reset" % show(got))
+                return
+            except (OSError, ssl.SSLError) as e:
+                self.record(stream, "got %s, then %s" % (show(got), describe(e)))
+                return
+            if not data:
+                break
+            got += data
+            if not late:
+                conn.sendall(data)
+        self.record(stream, "got %s, then EOF" % show(got))
+        if late:
+            conn.sendall(b"late:" + got)
+        if isinstance(conn, ssl.SSLSocket):
+            try:
+                conn.unwrap()
+            except (OSError, ssl.SSLError):
+                pass
+        else:
+            conn.shutdown(socket.SHUT_WR)
+
+    def chat(self, conn, stream, script):
+        """S:TEXT sends, R: reads one line, N:COUNT reads COUNT bytes,
+        H: reads an HTTP header,
+        TLS:CERT starts TLS as the server, ECHO echoes the rest."""
+        for item in script:
+            kind, _, text = item.partition(":")
+            if kind == "S":
+                conn.sendall(unescape(self.subst(text)))
+            elif kind == "R":
+                line = b""
+                while not line.endswith(b"\n"):
+                    c = conn.recv(1)
+                    if not c:
+                        break
+                    line += c
+                self.record(stream, "read %s" % show(line))
+                if not line:
+                    return
+            elif kind == "TLS":
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                ctx.load_cert_chain(self.subst(text))
+                conn = ctx.wrap_socket(conn, server_side=True)
+                self.record(stream, "TLS %s" % conn.version())
+            elif kind == "N":
+                got = b""
+                while len(got) < int(text):
+                    c = conn.recv(int(text) - len(got))
+                    if not c:
+                        break
+                    got += c
+                self.record(stream, "read %s" % show(got))
+            elif kind == "H":
+                head = b""
+                while not head.endswith(b"\r\n\r\n"):
+                    c = conn.recv(1)
+                    if not c:
+                        break
+                    head += c
+                self.record(stream, "read %s" % show(head))
+            elif kind == "ECHO":
+                self.echo(conn, stream)
+
+    def do_ocsp(self, port, index="ocsp-index.txt"):
+        """an OCSP responder (openssl ocsp) on PORT for the test CA"""
+        c = self.certs
+        out = open(os.path.join(self.dir, "ocsp.out"), "wb")
+        p = subprocess.Popen(
+            ["openssl", "ocsp", "-index", os.path.join(c, index), "-port",
+             port, "-rsigner", c + "/ca.pem", "-rkey", c + "/ca.key",
+             "-CA", c + "/ca.pem", "-nmin", "5"],
+            stdout=out, stderr=subprocess.STDOUT)
+        self.procs.append(p)
+        # not a probe connection: the responder serves one at a time
+        for _ in range(250):
+            with open(out.name, "rb") as f:
+                if b"waiting for OCSP client connections" in f.read():
+                    break
+            time.sleep(0.02)
+
+    def do_sessiond(self, port_var="SESSIOND"):
+        """a sessiond cache server (peers.py sessiond); its port in @VAR@"""
+        pf = os.path.join(self.dir, "sessiond.port")
+        p = subprocess.Popen(
+            [sys.executable, os.path.join(os.path.dirname(HERE),
+                                          "integration", "peers.py"),
+             "sessiond", "--port-file", pf],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(p)
+        for _ in range(200):
+            if os.path.exists(pf):
+                break
+            time.sleep(0.02)
+        with open(pf) as f:
+            self.vars[port_var] = f.read().strip()
+
+    # --- clients --------------------------------------------------------
+    def cert_name(self, t):
+        der = t.getpeercert(binary_form=True)
+        if not der:
+            return "none"
+        return self.cert_names.get(hashlib.sha256(der).hexdigest(), "unknown")
+
+    def do_tls(self, port, send="hello\n", expect=None, sni=None, cert=None,
+               ca=None, ver=None, session=None, tickets="yes", close="notify",
+               stream="client", host=None):
+        """a TLS client: handshake, send, read the echo (or until EOF with
+        expect=eof, or N bytes), then close_notify and wait for the end"""
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        if session in self.sessions:    # a session needs its context
+            ctx = self.sessions[session][1]
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        if ca:
+            ctx.load_verify_locations(os.path.join(self.certs, ca))
+            ctx.verify_mode = ssl.CERT_REQUIRED
+        if cert:
+            ctx.load_cert_chain(os.path.join(self.certs, cert))
+        if ver:
+            ctx.minimum_version = ctx.maximum_version = TLS_VERSIONS[ver]
+        if tickets == "no":
+            ctx.options |= ssl.OP_NO_TICKET
+        data = unescape(send)
+        try:
+            raw = socket.create_connection((host or "127.0.0.1", int(port)),
+                                           timeout=5)
+        except OSError as e:
+            self.record(stream, "connect %s: %s" % (port, describe(e)))
+            return
+        try:
+            t = ctx.wrap_socket(raw, server_hostname=sni,
+                                session=self.sessions.get(session, [None])[0])
+        except (OSError, ssl.SSLError) as e:
+            self.record(stream, "handshake %s: %s" % (port, describe(e)))
+            self.record(stream, "then %s" % drain(raw))
+            raw.close()
+            return
+        self.record(stream, "handshake %s: %s server-cert=%s reused=%s" % (
+            port, t.version(), self.cert_name(t), yesno(t.session_reused)))
+        end = self.exchange(t, data, expect, stream)
+        if session:
+            self.sessions[session] = (t.session, ctx)
+        if close == "notify" and end == "ok":
+            try:
+                t.unwrap()
+                self.record(stream, "close_notify answered")
+            except (OSError, ssl.SSLError, ValueError) as e:
+                self.record(stream, "close_notify: %s" % describe(e))
+        t.close()
+
+    def exchange(self, s, data, expect, stream):
+        if data:
+            try:
+                s.sendall(data)
+            except (BrokenPipeError, ConnectionResetError):
+                # the peer reset before or while we wrote: as seen by a read
+                self.record(stream, "got b'' (ConnectionResetError)")
+                return "ConnectionResetError"
+            except (OSError, ssl.SSLError) as e:
+                self.record(stream, "send: %s" % describe(e))
+        want = len(data) if expect is None else (
+            -1 if expect == "eof" else int(expect))
+        got, end = b"", "ok"
+        while want < 0 or len(got) < want:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                end = "timeout"
+                break
+            except (OSError, ssl.SSLError) as e:
+                end = describe(e)
+                break
+            if not chunk:
+                end = "EOF"
+                break
+            got += chunk
+        self.record(stream, "got %s (%s)" % (show(got), end))
+        return end
+
+    def do_plain(self, port, send="hello\n", expect=None, half="no",
+                 stream="client"):
+        """a plain TCP client (client mode sections, non-TLS bytes)"""
+        try:
+            s = socket.create_connection(("127.0.0.1", int(port)), timeout=5)
+        except ConnectionRefusedError as e:
+            self.record(stream, "connect %s: %s" % (port, describe(e)))
+            return
+        except OSError as e:    # reset before connect() returned: a race
+            self.record(stream, "got b'' (%s)" % describe(e))
+            return
+        s.settimeout(5)
+        data = unescape(send)
+        if half == "yes":
+            s.sendall(data)
+            s.shutdown(socket.SHUT_WR)
+            data = b""
+        end = self.exchange(s, data, expect, stream)
+        if end == "ok":
+            s.shutdown(socket.SHUT_WR)
+            self.record(stream, "then %s" % drain(s))
+        s.close()
+
+    def do_sclient(self, port, *args, send="hello\n", stream="client"):
+        """openssl s_client (PSK, which Python's ssl lacks): prints the
+        -brief lines that do not vary and the data received"""
+        cmd = ["openssl", "s_client", "-connect", "127.0.0.1:" + port,
+               "-brief"] + list(args)
+        p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        try:
+            out, err = p.communicate(unescape(send), timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+        keep = ("CONNECTION ESTABLISHED", "Protocol version", "Ciphersuite",
+                "Verification", "Reused")
+        for line in err.decode(errors="replace").splitlines():
+            if line.startswith(keep) or "alert" in line:
+                self.record(stream, "s_client: " + re.sub(r"^[0-9A-F]+:", "", line))
+        self.record(stream, "s_client got %s" % show(out))
+
+    def do_inetd(self, mode="tls", conf="main", **kw):
+        """inetd mode: the daemon started on one end of a socket pair, a
+        client on the other"""
+        a, b = socket.socketpair()
+        self.do_start(conf, stdin=b)
+        b.close()
+        if mode == "tls":
+            self.tls_on(a, **kw)
+        else:
+            self.exchange(a, unescape(kw.get("send", "hello\n")), None, "client")
+            a.shutdown(socket.SHUT_WR)
+            self.record("client", "then %s" % drain(a))
+        a.close()
+        try:
+            self.daemon.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def tls_on(self, sock, send="hello\n", stream="client"):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        sock.settimeout(5)
+        try:
+            t = ctx.wrap_socket(sock, server_hostname=None)
+        except (OSError, ssl.SSLError) as e:
+            self.record(stream, "handshake: %s" % describe(e))
+            return
+        self.record(stream, "handshake: %s server-cert=%s" % (
+            t.version(), self.cert_name(t)))
+        if self.exchange(t, unescape(send), None, stream) != "ok":
+            return
+        try:
+            t.unwrap()
+            self.record(stream, "close_notify answered")
+        except (OSError, ssl.SSLError, ValueError) as e:
+            self.record(stream, "close_notify: %s" % describe(e))
+
+    def do_raw(self, port, send, stream="client"):
+        """send raw bytes and close at once (a peer that gives up in the
+        middle of the handshake)"""
+        try:
+            s = socket.create_connection(("127.0.0.1", int(port)), timeout=5)
+        except OSError as e:
+            self.record(stream, "connect %s: %s" % (port, describe(e)))
+            return
+        s.sendall(unescape(send))
+        s.close()
+        self.record(stream, "sent and closed")
+
+    def do_shell(self, *cmd):
+        """a command (e.g. to make a file); its output is not compared"""
+        subprocess.run(list(cmd), cwd=self.dir, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=10)
+
+
+def expand(verb, pos, kw):
+    """tls and plain take lists: "tls 2000,2001 cert=A,B" is four
+    clients, one after the other (each port with each certificate);
+    cert "none" is no certificate"""
+    if verb not in ("tls", "plain") or not pos:
+        return [(pos, kw)]
+    runs = []
+    for port in pos[0].split(","):
+        for cert in kw.get("cert", "").split(",") if "cert" in kw else [None]:
+            k = dict(kw)
+            if cert is not None:
+                k.pop("cert")
+                if cert != "none":
+                    k["cert"] = cert if "/" in cert else cert + ".pem"
+            runs.append(([port] + pos[1:], k))
+    return runs
+
+
+TLS_VERSIONS = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
+
+
+def yesno(b):
+    return "yes" if b else "no"
+
+
+def unescape(text):
+    return text.encode("latin-1").decode("unicode_escape").encode("latin-1")
+
+
+def show(data):
+    if len(data) <= 200:
+        return repr(data)
+    return "%d bytes sha256 %s" % (len(data), hashlib.sha256(data).hexdigest()[:16])
+
+
+def describe(e):
+    if isinstance(e, ssl.SSLError) and e.reason:
+        return "TLS error %s" % e.reason
+    if isinstance(e, socket.timeout):
+        return "timeout"
+    return type(e).__name__
+
+
+def drain(s):
+    """read what is left until EOF: "EOF", "reset" or "timeout" (and the
+    bytes, if any)"""
+    got = b""
+    s.settimeout(3)
+    try:
+        while True:
+            d = s.recv(65536)
+            if not d:
+                return "EOF" + (" after %s" % show(got) if got else "")
+            got += d
+    except socket.timeout:
+        return "timeout"
+    except ConnectionResetError:
+        return "reset" + (" after %s" % show(got) if got else "")
+    except OSError as e:
+        return describe(e)
+
+
+def cert_fingerprints(certs):
+    """sha256 of each certificate's DER -> file name, so that a peer can
+    say which certificate it was shown"""
+    names = {}
+    for n in sorted(os.listdir(certs)):
+        if not n.endswith((".pem", ".crt")):
+            continue
+        try:
+            with open(os.path.join(certs, n)) as f:
+                text = f.read()
+        except OSError:
+            continue
+        m = re.search(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----",
+                      text, re.S)
+        if m:
+            der = ssl.PEM_cert_to_DER_cert(m.group(0))
+            names.setdefault(hashlib.sha256(der).hexdigest(), n)
+    return names
+
+
+def side_main(binary, scen_id, d, certs):
+    subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    fam, name = scen_id.split("/", 1)
+    scen = [s for s in load_family(fam) if s.name == name][0]
+    Side(binary, scen, d, certs).run()
+
+
+# ---------------------------------------------------------------------
+# The table of differences (tests/oracle/DIFFERENCES)
+# ---------------------------------------------------------------------
+class Entry:
+    def __init__(self, lineno):
+        self.lineno, self.scopes, self.patterns, self.why = lineno, [], [], ""
+
+    def in_scope(self, scen_id):
+        return any(fnmatch.fnmatchcase(scen_id, s) for s in self.scopes)
+
+    def families(self):
+        return {s.split("/", 1)[0] for s in self.scopes}
+
+
+def load_table():
+    entries, cur = [], None
+    with open(TABLE) as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.rstrip("\n")
+            if not line.strip() or line.startswith("#"):
+                cur = None if not line.strip() else cur
+                continue
+            key, _, value = line.partition(":")
+            key, value = key.strip(), value.strip()
+            if key == "scope":
+                cur = Entry(lineno)
+                entries.append(cur)
+                for s in value.replace(",", " ").split():
+                    cur.scopes.append(s if "/" in s else s + "/*")
+            elif cur is None:
+                raise SystemExit("DIFFERENCES:%d: entry must start with scope:" % lineno)
+            elif key in ("ours", "ref", "any"):
+                cur.patterns.append((key, re.compile(value), value))
+            elif key == "why":
+                cur.why = value
+            elif line.startswith(" ") and cur.why:
+                cur.why += " " + line.strip()
+            else:
+                raise SystemExit("DIFFERENCES:%d: unknown line" % lineno)
+    for e in entries:
+        kind = e.why.split(":", 1)[0]
+        if kind not in ("deliberate", "openssl", "environment", "open") or not e.patterns:
+            raise SystemExit("DIFFERENCES:%d: needs ours/ref lines and a why: "
+                             "deliberate|openssl|environment|open: reason" % e.lineno)
+    return entries
+
+
+def pattern_key(entry, i):
+    return "%d:%s" % (entry.lineno, entry.patterns[i][2])
+
+
+# ---------------------------------------------------------------------
+# Comparing the two sides of one scenario
+# ---------------------------------------------------------------------
+def collect(d, paths):
+    with open(os.path.join(d, "log"), "rb") as f:
+        streams = parse_log(f.read().decode("utf-8", "replace"), paths)
+    if os.path.exists(os.path.join(d, "output.log")):   # output = @TMP@/output.log
+        with open(os.path.join(d, "output.log"), "rb") as f:
+            more = parse_log(f.read().decode("utf-8", "replace"), paths)
+        streams.update({"output " + k: v for k, v in more.items()})
+    try:
+        with open(os.path.join(d, "peers.json")) as f:
+            peers = json.load(f)
+    except (OSError, ValueError):
+        peers = {"runner": ["no peers.json: the side did not finish"]}
+    for k, v in peers.items():
+        streams["peer " + k] = [normalise(x, paths) for x in v]
+    return streams
+
+
+def compare(scen, ref, ours, table, used):
+    """-> list of unexplained lines: (stream, side, event)"""
+    unexplained = []
+    mine = [e for e in table if e.in_scope(scen.id)]
+    for stream in sorted(set(ref) | set(ours)):
+        a, b = ref.get(stream, []), ours.get(stream, [])
+        sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
+        for op, i1, i2, j1, j2 in sm.get_opcodes():
+            if op == "equal":
+                continue
+            for side, events in (("ref", a[i1:i2]), ("ours", b[j1:j2])):
+                for ev in events:
+                    if not explain(stream, side, ev, mine, used):
+                        unexplained.append((stream, side, ev))
+    return unexplained
+
+
+def explain(stream, side, ev, entries, used):
+    text = ev if not stream.startswith("peer") else "%s: %s" % (stream, ev)
+    for e in entries:
+        for i, (s, pat, _) in enumerate(e.patterns):
+            if s in (side, "any") and pat.search(text):
+                key = pattern_key(e, i)
+                used[key] = used.get(key, 0) + 1
+                return True
+    return False
+
+
+# ---------------------------------------------------------------------
+# run: both sides of each scenario, in parallel, then the verdict
+# ---------------------------------------------------------------------
+def reference_dir():
+    d = os.environ.get("STUNNEL_575_DIR")
+    if d:
+        return d
+    top = os.environ.get("abs_top_srcdir") or os.path.dirname(os.path.dirname(HERE))
+    return os.path.join(top, "..", "shared", "reference", "stunnel-5.75")
+
+
+def ours_binary():
+    b = os.environ.get("STUNNEL")
+    if b:
+        return os.path.abspath(b)
+    for d in (os.environ.get("abs_top_builddir"), os.path.dirname(os.path.dirname(HERE))):
+        if d and os.access(os.path.join(d, "src", "stunnel"), os.X_OK):
+            return os.path.join(d, "src", "stunnel")
+    raise SystemExit("SKIP: our stunnel binary is not built (set STUNNEL)")
+
+
+def run_side(binary, scen, d, certs):
+    if os.environ.get("ORACLE_REUSE") and os.path.exists(d + "/peers.json"):
+        return                  # compare the kept run again (table work)
+    subprocess.run(["rm", "-rf", d])
+    os.makedirs(d)
+    cmd = ["timeout", "-k", "2", "60", "unshare", "--net", "--pid", "--fork",
+           "--kill-child", "--mount-proc", sys.executable, os.path.abspath(__file__),
+           "side", binary, scen.id, d, certs]
+    with open(os.path.join(d, "runner.err"), "wb") as err:
+        subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+
+
+def make_certs(d):
+    subprocess.run(["bash", os.path.join(HERE, "certs.sh"), d], check=True,
+                   stdout=subprocess.DEVNULL)
+
+
+def cmd_run(argv):
+    verbose = "-v" in argv
+    argv = [a for a in argv if a != "-v"]
+    jobs, keep = int(os.environ.get("ORACLE_JOBS", "3")), None
+    while argv and argv[0].startswith("--"):
+        opt = argv.pop(0)
+        if opt == "--jobs":
+            jobs = int(argv.pop(0))
+        elif opt == "--keep":
+            keep = os.path.abspath(argv.pop(0))
+        elif opt == "--results":
+            results = os.path.abspath(argv.pop(0))
+    ref_dir = os.path.abspath(reference_dir())
+    fork, pthread = ref_dir + "/stunnel-fork", ref_dir + "/stunnel-pthread"
+    if not os.access(fork, os.X_OK):
+        print("SKIP: stunnel 5.75 reference not found at %s" % ref_dir)
+        return SKIP
+    if subprocess.run(["unshare", "--net", "--pid", "--fork", "--mount-proc",
+                       "true"], stderr=subprocess.DEVNULL).returncode:
+        print("SKIP: cannot create network/pid namespaces (not root?)")
+        return SKIP
+    ours = ours_binary()
+    scens = select(argv)
+    table = load_table()
+    import tempfile
+    top = keep or tempfile.mkdtemp(prefix="stunnel-oracle.")
+    certs = os.path.join(top, "certs")
+    if not os.environ.get("ORACLE_REUSE") or not os.path.isdir(certs):
+        make_certs(certs)
+    t0 = time.monotonic()
+
+    def one(scen):
+        ref_bin = pthread if scen.options.get("ref") == "pthread" else fork
+        base = os.path.join(top, scen.family, scen.name)
+        pair = concurrent.futures.ThreadPoolExecutor(2)
+        r = pair.submit(run_side, ref_bin, scen, base + "/ref", certs)
+        o = pair.submit(run_side, ours, scen, base + "/ours", certs)
+        r.result(), o.result()
+        pair.shutdown()
+        return scen, base
+
+    used, failed, n_events = {}, [], [0, 0]
+    with concurrent.futures.ThreadPoolExecutor(max(1, jobs // 2 + jobs % 2)) as pool:
+        for scen, base in pool.map(one, scens):
+            paths = lambda side: [(base + "/" + side, "@TMP@"), (certs, "@CERTS@"),
+                                  (ours, "@STUNNEL@"), (fork, "@STUNNEL@"),
+                                  (pthread, "@STUNNEL@"),
+                                  (os.path.dirname(HERE), "@SRC@")]
+            ref = collect(base + "/ref", paths("ref"))
+            mine = collect(base + "/ours", paths("ours"))
+            for i, s in enumerate((ref, mine)):
+                n_events[i] += sum(len(v) for k, v in s.items() if not k.startswith("peer"))
+            bad = compare(scen, ref, mine, table, used)
+            if os.environ.get("ORACLE_DUMP"):   # for writing table entries
+                with open(os.environ["ORACLE_DUMP"], "a") as f:
+                    for b_ in bad:
+                        f.write(json.dumps([scen.id] + list(b_)) + "\n")
+            status = "ok" if not bad else "DIFFERS"
+            print("%-8s %s (%d/%d log events)" % (
+                status, scen.id, sum(len(v) for k, v in ref.items() if not k.startswith("peer")),
+                sum(len(v) for k, v in mine.items() if not k.startswith("peer"))))
+            if bad:
+                failed.append(scen.id)
+                for stream, side, ev in bad[:40 if not verbose else 10000]:
+                    print("    %-4s %-12s %s" % (side, stream, ev))
+                if len(bad) > 40 and not verbose:
+                    print("    ... %d more (-v shows all)" % (len(bad) - 40))
+                print("    logs: %s/{ref,ours}/log" % base if keep else
+                      "    (--keep DIR keeps the logs)")
+    # stale: an entry pattern, whose scope lies within the families run
+    # here, that explained nothing
+    ran = {s.family for s in scens}
+    full = not any("/" in a and not a.endswith("/*") for a in argv)
+    stale = []
+    for e in table:
+        if not full or not e.families() <= ran or not any(e.in_scope(s.id) for s in scens):
+            continue
+        for i, p in enumerate(e.patterns):
+            if pattern_key(e, i) not in used:
+                stale.append((e, p))
+    for e, p in stale:
+        print("STALE    DIFFERENCES:%d %s: %s (matched nothing: remove it)" % (
+            e.lineno, p[0], p[2]))
+    results = os.environ.get("ORACLE_RESULTS")
+    if results:
+        with open(results, "w") as f:
+            json.dump({"families": sorted(ran), "table": table_digest(),
+                       "used": used, "scenarios": len(scens),
+                       "events": n_events}, f)
+    print("%d scenario(s), %d log events compared (5.75: %d, ours: %d), "
+          "%d differ, %d stale table line(s), %.0f s" % (
+              len(scens), sum(n_events), n_events[0], n_events[1], len(failed),
+              len(stale), time.monotonic() - t0))
+    if not keep and not failed:
+        subprocess.run(["rm", "-rf", top])
+    elif not keep:
+        print("logs kept in %s" % top)
+    return 1 if failed or stale else 0
+
+
+def table_digest():
+    with open(TABLE, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+# ---------------------------------------------------------------------
+# table: after all families ran (599-oracle-table.sh)
+# ---------------------------------------------------------------------
+def cmd_table(argv):
+    used, fams, scen_n, events = {}, set(), 0, [0, 0]
+    for path in argv:
+        try:
+            with open(path) as f:
+                r = json.load(f)
+        except (OSError, ValueError):
+            continue
+        if r["table"] != table_digest():
+            continue
+        fams |= set(r["families"])
+        scen_n += r["scenarios"]
+        events = [events[0] + r["events"][0], events[1] + r["events"][1]]
+        for k, v in r["used"].items():
+            used[k] = used.get(k, 0) + v
+    fail = 0
+    if fams == set(families()):
+        for e in load_table():
+            if e.families() <= {s.split("/")[0] for s in e.scopes} and \
+                    all("*" not in f for f in e.families()) and len(e.families()) == 1:
+                continue        # checked by the family's own run
+            for i, p in enumerate(e.patterns):
+                if pattern_key(e, i) not in used:
+                    print("STALE    DIFFERENCES:%d %s: %s" % (e.lineno, p[0], p[2]))
+                    fail = 1
+        print("all families: %d scenarios, %d log events compared (5.75: %d, ours: %d)"
+              % (scen_n, sum(events), events[0], events[1]))
+    else:
+        print("NOTE: not every family ran (%s): table staleness across families "
+              "not checked" % ", ".join(sorted(fams)) or "none")
+    return max(fail, coverage())
+
+
+def coverage():
+    """every option of our -help is in some scenario's configuration, or
+    in UNCOVERED with its reason"""
+    out = subprocess.run([ours_binary(), "-help"], capture_output=True,
+                         text=True).stderr + ""
+    out += subprocess.run([ours_binary(), "-help"], capture_output=True,
+                          text=True).stdout
+    names = re.findall(r"^([A-Za-z][A-Za-z0-9]*)\s+= ", out, re.M)
+    used = set()
+    for fam in families():
+        for s in load_family(fam):
+            for text in s.confs.values():
+                used |= set(re.findall(r"^\s*([A-Za-z][A-Za-z0-9]*)\s*=", text, re.M))
+    used |= {k for k, _ in HEADER}
+    excused = {}
+    with open(UNCOVERED) as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                name, _, why = line.partition(" ")
+                excused[name] = why.strip()
+    missing = [n for n in names if n not in used and n not in excused]
+    for n in missing:
+        print("UNCOVERED option %s: in no scenario and not in UNCOVERED" % n)
+    needless = [n for n in excused if n in used]
+    for n in needless:
+        print("UNCOVERED lists %s, which a scenario now uses: remove it" % n)
+    print("options: %d in -help, %d used by scenarios, %d listed in UNCOVERED" % (
+        len(names), len([n for n in names if n in used]), len(excused)))
+    return 1 if missing or needless else 0
+
+
+def main():
+    if len(sys.argv) < 2:
+        raise SystemExit(__doc__)
+    cmd, argv = sys.argv[1], sys.argv[2:]
+    if cmd == "side":
+        side_main(*argv)
+        return 0
+    if cmd == "run":
+        return cmd_run(argv)
+    if cmd == "table":
+        return cmd_table(argv)
+    raise SystemExit(__doc__)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
