@@ -32,6 +32,7 @@ struct client {
 	int		 exec_local;	/* exec+connect: the program is local */
 	int		 redirect;	/* certificate refused: go to "redirect" */
 	int		 fatal_alert;	/* a fatal TLS alert was sent or received */
+	int		 psk_authenticated; /* by a PSKsecrets key, not a ticket */
 
 	/* which descriptors carry TLS and which plain data */
 	SSL		*ssl;

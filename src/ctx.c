@@ -141,7 +141,6 @@ ticket_callback(SSL *ssl, unsigned char name[16], unsigned char *iv,
 	    (char *)"SHA256", 0);
 	params[2] = OSSL_PARAM_construct_end();
 	if (enc) {
-		log_msg(LOG_DEBUG, "Generate session ticket callback");
 		memcpy(name, ours, 16);
 		if (RAND_bytes(iv, EVP_MAX_IV_LENGTH) != 1) {
 			log_msg(LOG_ERR, "RAND_bytes failed");
@@ -153,7 +152,6 @@ ticket_callback(SSL *ssl, unsigned char name[16], unsigned char *iv,
 			return -1;
 		}
 	} else {
-		log_msg(LOG_DEBUG, "Decrypt session ticket callback");
 		if (memcmp(name, ours, 16) != 0)
 			return 0;	/* not one of ours: full handshake */
 		if (!EVP_DecryptInit_ex(cctx, cipher, NULL,

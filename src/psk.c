@@ -209,6 +209,7 @@ server_callback(SSL *ssl, const char *identity, unsigned char *psk,
 	}
 	memcpy(psk, found->key, found->key_len);
 	log_msg(LOG_NOTICE, "Key configured for PSK identity \"%s\"", identity);
+	c->psk_authenticated = 1;
 	return (unsigned int)found->key_len;
 }
 

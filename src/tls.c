@@ -145,7 +145,7 @@ log_outcome(struct client *c)
 	const SSL_CIPHER *cipher = SSL_get_current_cipher(c->ssl);
 	int bits = 0;
 
-	if (!c->svc->client && SSL_get_psk_identity(c->ssl) != NULL)
+	if (c->psk_authenticated)
 		log_msg(LOG_INFO, "TLS accepted: PSK");
 	else
 		log_msg(LOG_INFO, "TLS %s: %s", c->svc->client ? "connected" :

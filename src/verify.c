@@ -219,6 +219,19 @@ session_authenticated(const SSL_SESSION *sess)
 	return len == strlen(MARK_YES) && memcmp(data, MARK_YES, len) == 0;
 }
 
+/* server: a ticket is about to be sealed; a PSKsecrets key authenticates */
+static int
+generate_ticket_callback(SSL *ssl, void *arg)
+{
+	struct client *c = SSL_get_app_data(ssl);
+
+	(void)arg;
+	log_msg(LOG_DEBUG, "Generate session ticket callback");
+	if (c != NULL && c->psk_authenticated)
+		mark_session(ssl, 1);
+	return 1;
+}
+
 /* server: OpenSSL opened one of our tickets; say what it carried */
 static SSL_TICKET_RETURN
 decrypt_ticket_callback(SSL *ssl, SSL_SESSION *sess,
@@ -229,6 +242,7 @@ decrypt_ticket_callback(SSL *ssl, SSL_SESSION *sess,
 	(void)keyname;
 	(void)keyname_len;
 	(void)arg;
+	log_msg(LOG_DEBUG, "Decrypt session ticket callback");
 	switch (status) {
 	case SSL_TICKET_SUCCESS:
 	case SSL_TICKET_SUCCESS_RENEW:
@@ -327,7 +341,7 @@ verify_set_mode(const struct service *svc, SSL_CTX *ctx)
 	if (svc->client)
 		SSL_CTX_set_cert_cb(ctx, client_ca_callback, NULL);
 	else
-		SSL_CTX_set_session_ticket_cb(ctx, NULL,
+		SSL_CTX_set_session_ticket_cb(ctx, generate_ticket_callback,
 		    decrypt_ticket_callback, NULL);
 }
 
@@ -342,7 +356,8 @@ int
 verify_session_outcome(struct client *c)
 {
 	const struct service *svc = c->svc;
-	int authenticated = session_authenticated(SSL_get_session(c->ssl));
+	int authenticated = c->psk_authenticated ||
+	    session_authenticated(SSL_get_session(c->ssl));
 
 	if (svc->client || !verify_cert_required(svc) || authenticated)
 		return 0;
@@ -350,7 +365,7 @@ verify_session_outcome(struct client *c)
 		c->redirect = 1;
 		return 0;
 	}
-	if (SSL_session_reused(c->ssl) && SSL_get_psk_identity(c->ssl) == NULL) {
+	if (SSL_session_reused(c->ssl)) {
 		log_msg(LOG_ERR, "Resumed session was not authenticated: "
 		    "refused");
 		return -1;

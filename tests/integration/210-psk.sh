@@ -64,4 +64,22 @@ grep -q 'LOG6\[[0-9]*\]: TLS accepted: PSK' "$TEST_TMP/s.out" || bad "no 'TLS ac
 out=$( (echo via-s_client; sleep 1) | timeout 5 openssl s_client -connect "127.0.0.1:$sport" \
     -psk_identity bob -psk "$key" -quiet 2>/dev/null)
 [ "$out" = via-s_client ] || bad "openssl s_client with the PSK: '$out'"
+
+# TLS 1.3: the handshake with the key says so; the ticket it leaves is
+# that of an authenticated session, and resumes
+for i in 1 2; do
+    (echo "pass $i"; sleep 1) | timeout 5 openssl s_client -connect "127.0.0.1:$sport" -tls1_3 \
+        -psk_identity bob -psk "$key" -sess_out "$TEST_TMP/psk.sess" \
+        $( [ $i = 2 ] && echo -sess_in "$TEST_TMP/psk.sess") >"$TEST_TMP/psk$i.out" 2>&1
+done
+grep -q '^Reused, TLSv1.3' "$TEST_TMP/psk1.out" || bad "TLS 1.3 PSK: no handshake"
+grep -q '^Reused, TLSv1.3' "$TEST_TMP/psk2.out" || bad "TLS 1.3 PSK: the ticket did not resume"
+sleep 0.3
+id=$(sed -n 's/.*LOG5\[\([0-9]*\)\]: Key configured for PSK identity "bob".*/\1/p' "$TEST_TMP/s.out" | tail -n 1)
+grep -q "LOG6\[$id\]: TLS accepted: PSK" "$TEST_TMP/s.out" ||
+    bad "a TLS 1.3 PSK handshake is not logged as 'TLS accepted: PSK'"
+grep -q 'LOG6\[[0-9]*\]: PSK identity not found (session resumption?)' "$TEST_TMP/s.out" ||
+    bad "a ticket offered as an identity is not logged as a resumption"
+grep -q 'LOG6\[[0-9]*\]: Decrypted ticket for an authenticated session: yes' "$TEST_TMP/s.out" ||
+    bad "the ticket of a PSK session is not an authenticated one"
 exit $fail
