@@ -63,18 +63,30 @@ find(const char *name, size_t len)
 	return NULL;
 }
 
-/* a decimal number, optionally negative, filling [s, end) */
+/*
+ * A number as stunnel reads it: what strtol() takes whole, so leading
+ * blanks and a sign are allowed and an empty text is 0.
+ */
 static int
 check_number(const char *s, const char *end)
 {
-	if (s < end && *s == '-')
-		s++;
+	char *stop;
+
 	if (s == end)
-		return -1;
-	for (; s < end; s++)
-		if (*s < '0' || *s > '9')
-			return -1;
-	return 0;
+		return 0;
+	(void)strtol(s, &stop, 10);
+	return stop == end ? 0 : -1;
+}
+
+/* on/off options take yes/no or 1/0, nothing else */
+static int
+flag_value(const char *v)
+{
+	if (strcasecmp(v, "yes") == 0 || strcmp(v, "1") == 0)
+		return 1;
+	if (strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0)
+		return 0;
+	return -1;
 }
 
 static int
@@ -84,9 +96,7 @@ check_value(enum sockopt_type type, const char *v)
 
 	switch (type) {
 	case T_FLAG:
-		if (strcasecmp(v, "yes") == 0 || strcasecmp(v, "no") == 0)
-			return 0;
-		return check_number(v, v + strlen(v));
+		return flag_value(v) < 0 ? -1 : 0;
 	case T_INT:
 		return check_number(v, v + strlen(v));
 	case T_LINGER:
@@ -138,8 +148,7 @@ set_one(int fd, const struct sockopt_desc *d, const char *value,
 	memset(&v, 0, sizeof(v));
 	switch (d->type) {
 	case T_FLAG:
-		v.i = strcasecmp(value, "yes") == 0 ? 1 :
-		    strcasecmp(value, "no") == 0 ? 0 : atoi(value);
+		v.i = flag_value(value);
 		break;
 	case T_INT:
 		v.i = atoi(value);

@@ -575,6 +575,9 @@ START_TEST(socket_good)
 		"a:SO_LINGER=1:60", "r:SO_RCVTIMEO=5", "r:SO_SNDTIMEO=5:0",
 		"l:SO_BINDTODEVICE=eth0", "a:ip_tos=16", "r:TCP_KEEPIDLE=60",
 		"a:IPV6_V6ONLY=no", "r:SO_RCVBUF=65536",
+		/* what stunnel's strtol() takes: a sign, blanks, nothing */
+		"r:SO_SNDBUF=+4096", "r:SO_RCVBUF= 5", "a:SO_RCVBUF=",
+		"a:SO_LINGER=:5", "r:SO_RCVTIMEO=5:",
 	};
 	struct service *svc = section("s");
 	size_t i;
@@ -593,8 +596,11 @@ START_TEST(socket_bad)
 	static const char *bad[] = {
 		"x:TCP_NODELAY=yes", "TCP_NODELAY=yes", "a:TCP_NODELAY",
 		"r:SO_REUSEPORT=yes", "a:SO_KEEPALIVE=maybe", "a:IP_TOS=0x10",
-		"a:SO_RCVBUF=", "a:SO_LINGER=x:1", "a:SO_LINGER=1:x", "", "a",
+		"a:SO_LINGER=x:1", "a:SO_LINGER=1:x", "", "a",
 		"a:", "a:=1", "A:TCP_NODELAY=yes", "al:TCP_NODELAY=yes",
+		/* on/off options: yes, no, 1 or 0 and nothing else */
+		"r:SO_OOBINLINE=2", "a:SO_KEEPALIVE=-1", "l:TCP_NODELAY=01",
+		"a:SO_REUSEADDR=", "a:SO_LINGER=1:60:3", "r:SO_RCVBUF=-",
 	};
 	size_t i;
 
