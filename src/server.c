@@ -340,18 +340,17 @@ add_child(pid_t pid, struct service *exec_connect, unsigned rr)
 	nchildren++;
 }
 
-/* fork one connection process; the child never comes back */
+/*
+ * Fork one connection process; the child never comes back. A failed
+ * fork is the caller's to log: like stunnel, without the reason.
+ */
 static pid_t
 spawn(struct client_start *start)
 {
 	pid_t pid = fork();
 	size_t i;
 
-	if (pid < 0) {
-		log_errno("fork");
-		return -1;
-	}
-	if (pid > 0)
+	if (pid != 0)
 		return pid;
 	arena_child();
 	signal_child_defaults(0);
@@ -401,15 +400,17 @@ accept_one(struct listener *l)
 	    .wfd = fd, .seq = next_seq, .failover_start = *rr };
 	pid = spawn(&start);
 	close(fd);
-	if (pid < 0)
+	if (pid < 0) {
+		log_msg(LOG_ERR, "Connection rejected: create_client failed");
 		return;
+	}
 	add_child(pid, NULL, 0);
 	next_seq++;
 	(*rr)++;
 }
 
 /* one run of an exec+connect section, its failover starting at RR */
-static void
+static int
 run_exec_connect(struct service *svc, unsigned rr)
 {
 	struct client_start start = { .g = config, .svc = svc, .rfd = -1,
@@ -420,25 +421,29 @@ run_exec_connect(struct service *svc, unsigned rr)
 	if (pid < 0) {
 		log_msg(LOG_ERR, "Failed to start exec+connect service [%s]",
 		    svc_name(svc));
-		return;
+		return -1;
 	}
 	add_child(pid, svc, rr);
 	next_seq++;
+	return 0;
 }
 
 /* at start and after a reload: the first run of each section */
-static void
+static int
 start_all_exec_connect(void)
 {
 	struct service *svc;
+	int rc = 0;
 
 	for (svc = config->services; svc != NULL; svc = svc->next) {
 		if (!is_exec_connect(svc))
 			continue;
 		log_msg(LOG_DEBUG, "Starting exec+connect service [%s]",
 		    svc_name(svc));
-		run_exec_connect(svc, rr_first());
+		if (run_exec_connect(svc, rr_first()) < 0)
+			rc = -1;
 	}
+	return rc;
 }
 
 /* the next run after "retry" ms, its failover one entry further */
@@ -467,7 +472,9 @@ static int
 run_restarts(void)
 {
 	struct timespec now;
+	struct service *svc;
 	long wait = -1, left;
+	unsigned rr;
 	size_t i = 0;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);
@@ -480,8 +487,12 @@ run_restarts(void)
 			i++;
 			continue;
 		}
-		run_exec_connect(restarts[i].svc, restarts[i].rr);
+		svc = restarts[i].svc;
+		rr = restarts[i].rr;
 		restarts[i] = restarts[--nrestarts];
+		/* a run that could not even start is retried all the same */
+		if (run_exec_connect(svc, rr) < 0)
+			schedule_restart(svc, rr);
 	}
 	return wait > INT_MAX ? INT_MAX : (int)wait;
 }
@@ -682,7 +693,13 @@ server_run(struct global *g, const char *path, const char *fd)
 	config = g;
 	config_path = path;
 	config_fd = fd;
-	start_all_exec_connect();
+	if (start_all_exec_connect() < 0) {
+		/* as stunnel: the daemon does not start without them */
+		log_msg(LOG_CRIT, "Failed to start exec+connect services");
+		while (nchildren > 0)
+			kill(children[--nchildren].pid, SIGTERM);
+		return 1;
+	}
 	log_msg(LOG_INFO, "Accepting new connections");
 	loop();
 	return 0;
