@@ -4,11 +4,11 @@
  * Owns one connection's data phase: non-blocking, poll-driven, a buffer
  * each way, OpenSSL's WANT_READ/WANT_WRITE in both directions (and data
  * OpenSSL already decrypted, which poll cannot see), half-close in both
- * orders (plain EOF -> close_notify; close_notify -> shutdown of the
- * plain write side), TIMEOUTidle and TIMEOUTclose. A buffer is only
- * given up when its side can no longer take it, and then the connection
- * is reset. Must never log payload, and never stop reading one side
- * because the other has nothing to say.
+ * orders (plain EOF -> close_notify; close_notify, or a FIN from the TLS
+ * peer without one -> shutdown of the plain write side), TIMEOUTidle and
+ * TIMEOUTclose. A buffer is only given up when its side can no longer
+ * take it, and then the connection is reset. Must never log payload, and
+ * never stop reading one side because the other has nothing to say.
  */
 #include "common.h"
 #include "transfer.h"
@@ -81,16 +81,20 @@ plain_read(struct pump *p)
 {
 	struct buffer *b = &p->to_tls;
 	ssize_t n;
+	size_t got = 0;
 
 	compact(b);
 	while (p->sock_rd && room(b) > 0) {
 		n = read(p->c->plain_rfd, b->data + b->start + b->len, room(b));
 		if (n > 0) {
 			b->len += (size_t)n;
+			got += (size_t)n;
 			continue;
 		}
 		if (n == 0) {
-			log_msg(LOG_INFO, "Read socket closed (readsocket)");
+			/* stunnel's words: EOF behind data, or EOF alone */
+			log_msg(LOG_INFO, "Read socket closed (%s)",
+			    got > 0 ? "read hangup" : "readsocket");
 			p->sock_rd = 0;
 		} else if (errno == EIO) {
 			/* a pty whose program closed it: the end of its output */
@@ -130,6 +134,15 @@ plain_write(struct pump *p)
 	}
 }
 
+/* the TLS socket failed (errno) or ended under an operation */
+static void
+tls_socket_closed(const char *op)
+{
+	if (errno != 0 && errno != EPIPE)
+		log_msg(LOG_INFO, "TLS fd: %s (%d)", strerror(errno), errno);
+	log_msg(LOG_INFO, "TLS socket closed (%s)", op);
+}
+
 /* what an SSL_read/SSL_write failure means; -1 for a hard failure */
 static int
 tls_failure(struct pump *p, int rc, const char *op, int *wants_read,
@@ -149,10 +162,7 @@ tls_failure(struct pump *p, int rc, const char *op, int *wants_read,
 		return 1;
 	case SSL_ERROR_SYSCALL:
 		if (ERR_peek_error() == 0) {
-			if (errno != 0 && errno != EPIPE)
-				log_msg(LOG_INFO, "TLS fd: %s (%d)",
-				    strerror(errno), errno);
-			log_msg(LOG_INFO, "TLS socket closed (%s)", op);
+			tls_socket_closed(op);
 			return 1;
 		}
 		/* FALLTHROUGH */
@@ -204,9 +214,10 @@ tls_write(struct pump *p)
 }
 
 /*
- * The TLS peer went away without close_notify: nothing more can be sent
- * to it, so the plain side is no longer read; anything still waiting to
- * be sent is lost, which makes it an error.
+ * The TLS peer is gone (its connection failed, or OpenSSL met a record
+ * cut short and has sent a fatal alert): nothing more can be sent to it,
+ * so the plain side is no longer read; anything still waiting to be sent
+ * is lost, which makes it an error.
  */
 static void
 tls_gone(struct pump *p)
@@ -221,21 +232,58 @@ tls_gone(struct pump *p)
 	}
 }
 
+/*
+ * Whether SSL_read may be called. OpenSSL 3 must not meet a FIN without
+ * close_notify itself: it takes it for a truncation attack, sends a fatal
+ * decode_error alert and writes nothing more. So with nothing buffered in
+ * OpenSSL the socket is peeked at first. A FIN there is a half-close, as
+ * in stunnel: the peer sends nothing more but may still read, so the
+ * plain side goes on being relayed and close_notify follows its EOF;
+ * stunnel's words say whether the FIN came behind data or alone.
+ */
+static int
+tls_readable(struct pump *p, int got_data)
+{
+	unsigned char byte;
+	ssize_t n;
+
+	if (SSL_has_pending(p->c->ssl))
+		return 1;
+	n = recv(p->c->tls_rfd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n > 0 || (n < 0 && errno == ENOTSOCK))
+		return 1;
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	p->tls_rd = 0;
+	if (n == 0) {
+		log_msg(LOG_INFO, "TLS socket closed (%s)",
+		    got_data ? "read hangup" : "SSL_read");
+		return 0;
+	}
+	/* the peek took the socket's error: SSL_read would not see it */
+	tls_socket_closed("SSL_read");
+	tls_gone(p);
+	return 0;
+}
+
 static void
 tls_read(struct pump *p)
 {
 	struct buffer *b = &p->to_sock;
-	int rc, rd = 0, wr = 0;
+	int rc, rd = 0, wr = 0, got = 0;
 
 	p->read_wants_write = 0;
 	compact(b);
 	while (p->tls_rd && room(b) > 0) {
+		if (!tls_readable(p, got))
+			return;
 		ERR_clear_error();
 		errno = 0;
 		rc = SSL_read(p->c->ssl, b->data + b->start + b->len,
 		    (int)room(b));
 		if (rc > 0) {
 			b->len += (size_t)rc;
+			got = 1;
 			continue;
 		}
 		rc = tls_failure(p, rc, "SSL_read", &rd, &wr);
@@ -293,16 +341,17 @@ plain_shutdown(struct pump *p)
 		log_msg(LOG_DEBUG, "Failed to send socket write shutdown");
 }
 
+/* in stunnel's order: the plain write side first, then close_notify */
 static void
 advance_states(struct pump *p)
 {
+	if (!p->tls_rd && p->to_sock.len == 0 && p->sock_wr)
+		plain_shutdown(p);
 	if (!p->sock_rd && p->to_tls.len == 0 && p->tls_wr &&
 	    p->shutdown_wants == 0)
 		tls_shutdown(p);
 	else if (p->shutdown_wants != 0)
 		tls_shutdown(p);
-	if (!p->tls_rd && p->to_sock.len == 0 && p->sock_wr)
-		plain_shutdown(p);
 	if (!p->sock_wr && p->to_sock.len > 0) {
 		p->to_sock.len = 0;
 		fail(p, CERR_RESET);
