@@ -23,6 +23,7 @@
 #include <openssl/store.h>
 #include <openssl/ui.h>
 #include <openssl/x509.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define PASS_TRIES	3
@@ -177,11 +178,25 @@ load_pkcs12(const char *path, SSL_CTX *ctx)
 	return ok ? 0 : -1;
 }
 
+/*
+ * A key file that other users may read (or write) is worth a word:
+ * stunnel 5.68 said it in these words; 5.75 no longer does, we still do.
+ */
+static void
+warn_insecure(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && (st.st_mode & S_IRWXO) != 0)
+		log_msg(LOG_WARNING, "Insecure file permissions on %s", path);
+}
+
 static int
 load_key(const char *path, SSL_CTX *ctx)
 {
 	int tries;
 
+	warn_insecure(path);
 	SSL_CTX_set_default_passwd_cb(ctx, passphrase);
 	SSL_CTX_set_default_passwd_cb_userdata(ctx, (void *)path);
 	for (tries = 0; tries < PASS_TRIES; tries++) {

@@ -4,7 +4,8 @@
 # encrypted key refused with a clear message when no terminal can ask for
 # its passphrase, and accepted when the passphrase is typed on one; a key
 # that does not match the certificate; DH parameters appended to the
-# certificate file are used for DHE ciphers.
+# certificate file are used for DHE ciphers; a key file others may read
+# is warned about ("Insecure file permissions on FILE", as stunnel 5.68).
 . "$(dirname "$0")/lib.sh"
 lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 lib_mktemp
@@ -77,4 +78,19 @@ EOF
 conf mismatch "cert = $c/cert.pem" "key = $c/other.key"
 "$STUNNEL" "$TEST_TMP/mismatch.conf" </dev/null >"$TEST_TMP/mismatch.out" 2>&1 && bad "mismatched key accepted"
 grep -q "Private key does not match the certificate" "$TEST_TMP/mismatch.out" || bad "no mismatch message"
+
+# a key file others may read is warned about, in stunnel 5.68's words
+# (5.75 dropped the warning; we keep it), right before it is loaded; a
+# key readable by its group only is not
+cp "$c/key.pem" "$c/open.key" && chmod 644 "$c/open.key"
+cp "$c/key.pem" "$c/group.key" && chmod 640 "$c/group.key"
+conf open "cert = $c/cert.pem" "key = $c/open.key"
+lib_daemon open "$TEST_TMP/open.conf" && works open || bad "a world-readable key was refused"
+warned=$(grep -n "LOG4\[ui\]: Insecure file permissions on $c/open.key\$" "$TEST_TMP/open.out" | cut -d: -f1)
+loaded=$(grep -n "LOG6\[ui\]: Private key loaded from: $c/open.key\$" "$TEST_TMP/open.out" | cut -d: -f1)
+[ -n "$warned" ] && [ -n "$loaded" ] && [ "$warned" -lt "$loaded" ] ||
+    bad "no 'Insecure file permissions on $c/open.key' (LOG4) before 'Private key loaded from'"
+conf group "cert = $c/cert.pem" "key = $c/group.key"
+lib_daemon group "$TEST_TMP/group.conf" || bad "a group-readable key was refused"
+grep -q "Insecure file permissions" "$TEST_TMP/group.out" && bad "a key readable by its group only was warned about"
 exit $fail

@@ -155,7 +155,9 @@ lib_make_certs() {
 
 # lib_issue DIR NAME SUBJECT [EXTENSION...]: a leaf certificate signed by
 # DIR/ca.pem: DIR/NAME.key, NAME.crt and both in NAME.pem (EC P-256, two
-# days, basicConstraints=CA:FALSE and each EXTENSION as an -addext).
+# days, basicConstraints=CA:FALSE and each EXTENSION as an -addext). The
+# files with the key are for their owner only, as mkcerts.sh makes them
+# (the daemon warns of a key file others may read).
 lib_issue() {
     local d=$1 n=$2 subject=$3 e ext=(-addext "basicConstraints=CA:FALSE")
     shift 3
@@ -164,7 +166,7 @@ lib_issue() {
         openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
             -keyout "$n.key" -out "$n.crt" -days 2 -subj "$subject" \
             -CA ca.pem -CAkey ca.key "${ext[@]}" &&
-        cat "$n.key" "$n.crt" >"$n.pem") >/dev/null 2>&1
+        cat "$n.key" "$n.crt" >"$n.pem" && chmod 600 "$n.key" "$n.pem") >/dev/null 2>&1
 }
 
 # Make DIR as a @TMP@ scratch directory: include.d/ holds two fragments
