@@ -8,12 +8,14 @@
 # client sends), TLS 1.2 and 1.3; then socat's "shut-down", which does the
 # same. Every byte must arrive, no fatal alert may be sent (OpenSSL 3
 # answers a FIN it reads itself with decode_error), and the closing line
-# says "closed" with both counts.
+# says "closed" with both counts. (stunnel 5.75 passes only when it sees
+# the FIN behind data: when SSL_read meets it alone, 5.75 sends that
+# decode_error and drops the rest, "Connection reset/closed".)
 . "$(dirname "$0")/lib.sh"
 lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 lib_mktemp
 lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
-up=1000000	# what the side that half-closes later sends
+up=4000000	# what the side that half-closes later sends
 down=200000	# what the TLS server sends before its FIN
 
 lib_peer echo echo || exit 1
@@ -73,8 +75,9 @@ for v in 1.2 1.3; do
     check_connection "server mode TLS $v" $up $up
 
     # client mode: the TLS server sends $down bytes and its FIN, then reads
-    # the $up bytes the plain client sends (most of them after that FIN)
-    read -r _ sent _ received count < <($PEERS client "$(lib_port d client-$v)" $up --half-close --timeout 60)
+    # the $up bytes the plain client sends (most of them after that FIN;
+    # the plain client goes on sending after the EOF it reads)
+    read -r _ sent _ received count < <($PEERS eof-client "$(lib_port d client-$v)" $up --timeout 60)
     served=$((served + 1))
     for ((i = 0; i < 600; i++)); do
         [ "$(grep -c '^sent ' "$TEST_TMP/eofs.out")" -ge $served ] && break

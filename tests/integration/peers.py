@@ -12,9 +12,10 @@
       Sends BYTES random bytes (from a thread, so both directions flow at
       once), reads until EOF, and prints "sent SHA received SHA COUNT".
   peers.py eof-client PORT BYTES [--tls ...] [--timeout S]
-      Like client, but a TLS client ends its writing with a TCP half-close
-      and no close_notify (shutdown(SHUT_WR) of the raw socket), then
-      reads until EOF as before.
+      Like client, but its writing outlives an EOF it reads (it sends all
+      BYTES), and ends with a bare TCP half-close: shutdown(SHUT_WR) of
+      the raw socket, so a TLS client sends a FIN and no close_notify;
+      then it reads until EOF as before.
   peers.py eof-server BYTES --tls CERT [--port-file F]
       TLS server that sends BYTES random bytes, half-closes its raw
       socket (a FIN, no close_notify), reads until EOF, and prints
@@ -175,6 +176,7 @@ def client(args):
     sent, received = hashlib.sha256(), hashlib.sha256()
     left, count, pending = args.bytes, 0, b""
     write_open, deadline = True, time.monotonic() + args.timeout
+    read_open, raw_eof = True, getattr(args, "raw_eof", False)
     sel = selectors.DefaultSelector()
     sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE)
     while True:
@@ -186,9 +188,11 @@ def client(args):
             write_open = False
             if args.half_close and not isinstance(s, ssl.SSLSocket):
                 s.shutdown(socket.SHUT_WR)
-            elif getattr(args, "raw_eof", False):
+            elif raw_eof:
                 raw_half_close(s)
-        sel.modify(s, selectors.EVENT_READ |
+        if not read_open and not write_open:
+            break
+        sel.modify(s, (selectors.EVENT_READ if read_open else 0) |
                    (selectors.EVENT_WRITE if pending else 0))
         if time.monotonic() > deadline:
             raise SystemExit("client: timed out after %d bytes" % count)
@@ -202,10 +206,15 @@ def client(args):
             except (ssl.SSLWantReadError, ssl.SSLWantWriteError,
                     BlockingIOError):
                 pass
+        if not read_open:
+            continue
         try:
             data = s.recv(CHUNK)
         except (ssl.SSLWantReadError, ssl.SSLWantWriteError,
                 BlockingIOError):
+            continue
+        if not data and raw_eof and write_open:
+            read_open = False
             continue
         if not data:
             break
