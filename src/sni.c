@@ -1,13 +1,15 @@
 /*
  * sni.c: virtual services chosen by the name the client asks for.
  *
- * Owns the server name callback of primary services: the requested
+ * Owns the server name callback of every server service: the requested
  * name is matched against the "sni = PRIMARY:PATTERN" lines of the
  * secondary sections (in file order; "*.example.org" matches any name
  * ending in ".example.org"), and on a match the connection takes the
  * secondary's TLS context (certificate, verification) and its remote
- * side. An unmatched name stays on the primary. Must never change the
- * configuration: only the connection's view of it.
+ * side. An unmatched name stays on the primary. As in stunnel, the name
+ * a client sent is acknowledged (an empty server_name extension in the
+ * ServerHello or EncryptedExtensions), virtual services or not. Must
+ * never change the configuration: only the connection's view of it.
  */
 #include "common.h"
 #include "sni.h"
@@ -24,6 +26,17 @@ pattern_matches(const char *pattern, const char *name)
 	plen = strlen(pattern + 1);
 	nlen = strlen(name);
 	return nlen >= plen && strcasecmp(name + nlen - plen, pattern + 1) == 0;
+}
+
+static int
+has_secondaries(const struct global *g, const struct service *primary)
+{
+	const struct service *svc;
+
+	for (svc = g->services; svc != NULL; svc = svc->next)
+		if (svc->sni_primary == primary)
+			return 1;
+	return 0;
 }
 
 /* the secondary of PRIMARY whose pattern matches NAME, or NULL */
@@ -72,6 +85,11 @@ servername_callback(SSL *ssl, int *alert, void *arg)
 	(void)arg;
 	if (c == NULL)		/* ctx.c's warm-up handshake */
 		return SSL_TLSEXT_ERR_OK;
+	/* OK, not NOACK: a name the client sent is acknowledged */
+	if (!has_secondaries(c->g, c->svc)) {
+		log_msg(LOG_DEBUG, "SNI: no virtual services defined");
+		return SSL_TLSEXT_ERR_OK;
+	}
 	if (name == NULL) {
 		log_msg(LOG_NOTICE, "SNI: no servername received");
 		return SSL_TLSEXT_ERR_NOACK;
@@ -86,10 +104,9 @@ servername_callback(SSL *ssl, int *alert, void *arg)
 	return SSL_TLSEXT_ERR_OK;
 }
 
-/* PRIMARY_CTX has secondaries: look at the name of every client */
+/* a server context: look at the name of every client */
 void
-sni_attach(SSL_CTX *primary_ctx)
+sni_attach(SSL_CTX *ctx)
 {
-	SSL_CTX_set_tlsext_servername_callback(primary_ctx,
-	    servername_callback);
+	SSL_CTX_set_tlsext_servername_callback(ctx, servername_callback);
 }

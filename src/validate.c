@@ -272,7 +272,6 @@ check_sni(const struct global *g, struct service *svc)
 			return -1;
 		}
 	}
-	sni_attach(svc->sni_primary->ctx);
 	return 0;
 }
 
@@ -400,6 +399,8 @@ check_section(const struct global *g, struct service *svc, int endpoints)
 		service_error(g, svc, "Failed to initialize TLS context");
 		return -1;
 	}
+	if (!svc->client)
+		sni_attach(svc->ctx);
 	return 0;
 }
 
