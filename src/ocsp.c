@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum verdict { OCSP_GOOD, OCSP_REVOKED, OCSP_UNKNOWN };
+enum verdict { OCSP_GOOD, OCSP_REVOKED, OCSP_UNKNOWN, OCSP_NOT_ASKED };
 
 /* the responder's first address that answers within TIMEOUTocsp */
 static int
@@ -132,11 +132,57 @@ out:
 	return resp;
 }
 
+/* "2026.12.07 04:36:30": an OCSP time as stunnel logs it; 0 if none */
+static int
+time_text(const ASN1_GENERALIZEDTIME *t, char *text, size_t size)
+{
+	struct tm tm;
+	time_t when;
+
+	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
+		return 0;
+	when = timegm(&tm);
+	localtime_r(&when, &tm);
+	return strftime(text, size, "%Y.%m.%d %H:%M:%S", &tm) > 0;
+}
+
+static void
+log_time(int level, const char *what, const ASN1_GENERALIZEDTIME *t)
+{
+	char text[32];
+
+	if (time_text(t, text, sizeof(text)))
+		log_msg(level, "OCSP: %s: %s", what, text);
+}
+
+/* what the certificate's status says, in stunnel's words */
+static enum verdict
+read_status(int status, const ASN1_GENERALIZEDTIME *revoked)
+{
+	switch (status) {
+	case V_OCSP_CERTSTATUS_GOOD:
+		log_msg(LOG_NOTICE, "OCSP: Certificate accepted");
+		return OCSP_GOOD;
+	case V_OCSP_CERTSTATUS_REVOKED:
+		log_msg(LOG_ERR, "OCSP: Certificate revoked");
+		log_time(LOG_NOTICE, "Revoked at", revoked);
+		return OCSP_REVOKED;
+	default:
+		log_msg(LOG_WARNING, "OCSP: Unknown verification status");
+		return OCSP_UNKNOWN;
+	}
+}
+
+/*
+ * Is RESP a valid answer about ID, signed by someone the store trusts
+ * (CHAIN: the peer's certificates, where the responder's may be), fresh
+ * within five minutes of leeway, and answering REQ's nonce (no REQ for a
+ * stapled answer, which has none)? Its verdict; unknown when unusable.
+ */
 static enum verdict
 judge(struct client *c, OCSP_RESPONSE *resp, OCSP_REQUEST *req,
-    OCSP_CERTID *id, X509_STORE_CTX *store)
+    OCSP_CERTID *id, STACK_OF(X509) *chain, X509_STORE *store)
 {
-	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(store);
 	ASN1_GENERALIZEDTIME *rev, *thisupd, *nextupd;
 	OCSP_BASICRESP *basic;
 	enum verdict v = OCSP_UNKNOWN;
@@ -152,41 +198,61 @@ judge(struct client *c, OCSP_RESPONSE *resp, OCSP_REQUEST *req,
 		log_msg(LOG_WARNING, "OCSP: OCSP_response_get1_basic");
 		return OCSP_UNKNOWN;
 	}
-	if (c->svc->ocsp_nonce && OCSP_check_nonce(req, basic) <= 0) {
+	log_msg(LOG_DEBUG, "OCSP: Validate the OCSP response");
+	if (req != NULL && c->svc->ocsp_nonce &&
+	    OCSP_check_nonce(req, basic) <= 0) {
 		log_msg(LOG_ERR, "OCSP: Invalid or unsupported nonce");
-	} else if (OCSP_basic_verify(basic, chain,
-	    X509_STORE_CTX_get0_store(store), c->svc->ocsp_flags) <= 0) {
+	} else if (OCSP_basic_verify(basic, chain, store,
+	    c->svc->ocsp_flags) <= 0) {
 		sslerr_log("OCSP: OCSP_basic_verify");
 	} else if (!OCSP_resp_find_status(basic, id, &status, &reason, &rev,
 	    &thisupd, &nextupd)) {
 		log_msg(LOG_WARNING, "OCSP: OCSP_resp_find_status");
-	} else if (!OCSP_check_validity(thisupd, nextupd, 300, -1)) {
-		sslerr_log("OCSP: OCSP_check_validity");
 	} else {
 		log_msg(LOG_INFO, "OCSP: Status: %s",
 		    OCSP_cert_status_str(status));
-		v = status == V_OCSP_CERTSTATUS_GOOD ? OCSP_GOOD :
-		    status == V_OCSP_CERTSTATUS_REVOKED ? OCSP_REVOKED :
-		    OCSP_UNKNOWN;
+		log_time(LOG_INFO, "This update", thisupd);
+		log_time(LOG_INFO, "Next update", nextupd);
+		if (!OCSP_check_validity(thisupd, nextupd, 300, -1))
+			sslerr_log("OCSP: OCSP_check_validity");
+		else
+			v = read_status(status, rev);
 	}
 	OCSP_BASICRESP_free(basic);
 	return v;
 }
 
+/* OCSP_NOT_ASKED: no responder configured, or none named by the AIA */
+static enum verdict
+ask_and_judge(struct client *c, const char *url, OCSP_REQUEST *req,
+    OCSP_CERTID *id, STACK_OF(X509) *chain, X509_STORE *store)
+{
+	OCSP_RESPONSE *resp = ask(c, url, req);
+	enum verdict v = OCSP_UNKNOWN;
+
+	if (resp != NULL) {
+		v = judge(c, resp, req, id, chain, store);
+		OCSP_RESPONSE_free(resp);
+	}
+	return v;
+}
+
 /* the configured responder first, then (OCSPaia) the certificate's own */
 static enum verdict
-query(struct client *c, X509_STORE_CTX *store, X509 *cert, X509 *issuer)
+query(struct client *c, STACK_OF(X509) *chain, X509_STORE *store,
+    X509 *cert, X509 *issuer)
 {
 	STACK_OF(OPENSSL_STRING) *aia = NULL;
 	OCSP_REQUEST *req = OCSP_REQUEST_new();
 	OCSP_CERTID *id = OCSP_cert_to_id(NULL, cert, issuer);
-	OCSP_RESPONSE *resp;
-	enum verdict v = OCSP_UNKNOWN;
+	enum verdict v = OCSP_NOT_ASKED;
+	const char *url;
 	int i;
 
 	if (req == NULL || id == NULL || !OCSP_request_add0_id(req,
 	    OCSP_CERTID_dup(id))) {
 		log_msg(LOG_ERR, "OCSP: Can't create an OCSP_CERTID object");
+		v = OCSP_UNKNOWN;
 		goto out;
 	}
 	if (c->svc->ocsp_nonce)
@@ -194,25 +260,18 @@ query(struct client *c, X509_STORE_CTX *store, X509 *cert, X509 *issuer)
 	if (c->svc->ocsp_url != NULL) {
 		log_msg(LOG_NOTICE, "OCSP: Connecting the configured responder "
 		    "\"%s\"", c->svc->ocsp_url);
-		resp = ask(c, c->svc->ocsp_url, req);
-		if (resp != NULL) {
-			v = judge(c, resp, req, id, store);
-			OCSP_RESPONSE_free(resp);
-		}
+		v = ask_and_judge(c, c->svc->ocsp_url, req, id, chain, store);
 	}
-	if (v == OCSP_UNKNOWN && c->svc->ocsp_aia) {
+	if ((v == OCSP_UNKNOWN || v == OCSP_NOT_ASKED) && c->svc->ocsp_aia) {
 		aia = X509_get1_ocsp(cert);
 		if (aia == NULL)
 			log_msg(LOG_INFO, "OCSP: No AIA responder URL");
-		for (i = 0; v == OCSP_UNKNOWN && i < sk_OPENSSL_STRING_num(aia);
-		    i++) {
+		for (i = 0; i < sk_OPENSSL_STRING_num(aia) &&
+		    (v == OCSP_UNKNOWN || v == OCSP_NOT_ASKED); i++) {
+			url = sk_OPENSSL_STRING_value(aia, i);
 			log_msg(LOG_NOTICE, "OCSP: Connecting the AIA responder "
-			    "\"%s\"", sk_OPENSSL_STRING_value(aia, i));
-			resp = ask(c, sk_OPENSSL_STRING_value(aia, i), req);
-			if (resp != NULL) {
-				v = judge(c, resp, req, id, store);
-				OCSP_RESPONSE_free(resp);
-			}
+			    "\"%s\"", url);
+			v = ask_and_judge(c, url, req, id, chain, store);
 		}
 		X509_email_free(aia);
 	}
@@ -223,39 +282,52 @@ out:
 	return v;
 }
 
+/* the last word on a certificate: 1 to accept it, 0 to refuse */
+static int
+conclude(const struct client *c, enum verdict v)
+{
+	switch (v) {
+	case OCSP_NOT_ASKED:
+		return 1;
+	case OCSP_GOOD:
+		log_msg(LOG_NOTICE, "OCSP: Accepted (good)");
+		return 1;
+	case OCSP_REVOKED:
+		log_msg(LOG_ERR, "OCSP: Rejected (revoked)");
+		return 0;
+	default:
+		if (!c->svc->ocsp_require) {
+			log_msg(LOG_NOTICE, "OCSP: Accepted (OCSPrequire = no)");
+			return 1;
+		}
+		log_msg(LOG_ERR, "OCSP: Rejected (OCSPrequire = yes)");
+		return 0;
+	}
+}
+
 /*
  * Is CERT (at DEPTH of the chain being verified) acceptable to OCSP?
  * 1 if so (or when OCSP is not configured), 0 if it is to be rejected.
+ * A client's server certificate waits for the stapled answer, which
+ * OpenSSL hands to client_status() once the chain is verified.
  */
 int
 ocsp_check(struct client *c, X509_STORE_CTX *store, X509 *cert, int depth)
 {
 	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(store);
-	X509 *issuer;
-	enum verdict v;
 
 	if (depth + 1 >= sk_X509_num(chain)) {
 		log_msg(LOG_DEBUG, "OCSP: Ignoring the root certificate");
 		return 1;
 	}
+	if (c->svc->client && depth == 0) {
+		log_msg(LOG_DEBUG, "OCSP: Waiting for OCSP stapling response");
+		return 1;
+	}
 	if (c->svc->ocsp_url == NULL && !c->svc->ocsp_aia)
 		return 1;
-	issuer = sk_X509_value(chain, depth + 1);
-	v = query(c, store, cert, issuer);
-	if (v == OCSP_GOOD) {
-		log_msg(LOG_NOTICE, "OCSP: Accepted (good)");
-		return 1;
-	}
-	if (v == OCSP_REVOKED) {
-		log_msg(LOG_ERR, "OCSP: Rejected (revoked)");
-		return 0;
-	}
-	if (!c->svc->ocsp_require) {
-		log_msg(LOG_NOTICE, "OCSP: Accepted (OCSPrequire = no)");
-		return 1;
-	}
-	log_msg(LOG_ERR, "OCSP: Rejected (OCSPrequire = yes)");
-	return 0;
+	return conclude(c, query(c, chain, X509_STORE_CTX_get0_store(store),
+	    cert, sk_X509_value(chain, depth + 1)));
 }
 
 /* ------------------------------------------------------------------ */
@@ -336,51 +408,53 @@ out:
 	return SSL_TLSEXT_ERR_OK;
 }
 
-/* client: a revoked stapled status ends the handshake */
+/*
+ * client: the server's stapled status of its certificate, or (missing or
+ * unknown) the configured or AIA responder's, decides; nothing to ask
+ * accepts, as in stunnel. 0 ends the handshake.
+ */
 static int
 client_status(SSL *ssl, void *arg)
 {
 	struct client *c = SSL_get_app_data(ssl);
-	STACK_OF(X509) *chain = SSL_get_peer_cert_chain(ssl);
-	const unsigned char *p;
-	OCSP_RESPONSE *resp;
-	OCSP_BASICRESP *basic = NULL;
+	STACK_OF(X509) *chain = SSL_get0_verified_chain(ssl);
+	X509_STORE *store = SSL_CTX_get_cert_store(SSL_get_SSL_CTX(ssl));
+	const unsigned char *p = NULL;
+	OCSP_RESPONSE *resp = NULL;
 	OCSP_CERTID *id = NULL;
-	int status = -1, reason, len, ok = 1;
+	enum verdict v = OCSP_UNKNOWN;
+	long len;
 
 	(void)arg;
+	/* asked for by tls.c only where the chain is verified */
 	if (c == NULL)
 		return 1;
 	log_msg(LOG_DEBUG, "OCSP stapling: Client callback called");
-	len = (int)SSL_get_tlsext_status_ocsp_resp(ssl, &p);
+	if (sk_X509_num(chain) < 2)
+		return 1;	/* a trusted leaf: no issuer to ask about it */
+	len = SSL_get_tlsext_status_ocsp_resp(ssl, &p);
 	if (len <= 0 || p == NULL) {
-		log_msg(LOG_INFO, "OCSP: No OCSP stapling response received");
-		return 1;	/* the verify callback may still ask */
-	}
-	log_msg(LOG_INFO, "OCSP: OCSP stapling response received");
-	resp = d2i_OCSP_RESPONSE(NULL, &p, len);
-	if (resp != NULL && sk_X509_num(chain) > 1)
-		basic = OCSP_response_get1_basic(resp);
-	if (basic != NULL)
+		log_msg(LOG_ERR, "OCSP: No OCSP stapling response received");
+	} else {
+		log_msg(LOG_INFO, "OCSP: OCSP stapling response received");
+		resp = d2i_OCSP_RESPONSE(NULL, &p, len);
 		id = OCSP_cert_to_id(NULL, sk_X509_value(chain, 0),
 		    sk_X509_value(chain, 1));
-	if (id != NULL && OCSP_basic_verify(basic, chain,
-	    SSL_CTX_get_cert_store(SSL_get_SSL_CTX(ssl)),
-	    c->svc->ocsp_flags) > 0 &&
-	    OCSP_resp_find_status(basic, id, &status, &reason, NULL, NULL,
-	    NULL)) {
-		log_msg(LOG_INFO, "OCSP: Status: %s",
-		    OCSP_cert_status_str(status));
-		if (status == V_OCSP_CERTSTATUS_REVOKED) {
-			log_msg(LOG_ERR, "OCSP: Rejected (revoked)");
-			ok = 0;
-		}
+		if (resp == NULL || id == NULL)
+			log_msg(LOG_ERR, "OCSP: Failed to decode the stapled "
+			    "response");
+		else
+			v = judge(c, resp, NULL, id, chain, store);
+		OCSP_CERTID_free(id);
+		OCSP_RESPONSE_free(resp);
 	}
-	OCSP_CERTID_free(id);
-	OCSP_BASICRESP_free(basic);
-	OCSP_RESPONSE_free(resp);
+	if (v == OCSP_UNKNOWN && (c->svc->ocsp_url != NULL || c->svc->ocsp_aia))
+		v = query(c, chain, store, sk_X509_value(chain, 0),
+		    sk_X509_value(chain, 1));
+	else if (v == OCSP_UNKNOWN)
+		v = OCSP_NOT_ASKED;
 	ERR_clear_error();
-	return ok;
+	return conclude(c, v);
 }
 
 /* servers staple when asked; verifying clients ask and check */

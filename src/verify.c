@@ -289,6 +289,9 @@ verify_callback(int preverify, X509_STORE_CTX *store)
 		free(dn);
 		return 1;
 	}
+	if (!ok && X509_STORE_CTX_get_error(store) == X509_V_OK)
+		/* a refusal of ours, not OpenSSL's: a bad_certificate alert */
+		X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
 	if (ok) {
 		log_msg(depth == 0 ? LOG_NOTICE : LOG_INFO,
 		    "Certificate accepted at depth=%d: %s", depth, dn);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # OCSP in client mode against a real responder (openssl ocsp): a server
 # whose certificate is good is accepted, a revoked one is rejected ("OCSP:
-# Rejected (revoked)" and "Rejected by OCSP"), and with the responder
+# Rejected (revoked)"), and with the responder
 # down the connection fails unless "OCSPrequire = no". Stapling: a server
 # whose certificate names the responder (AIA) staples its status for
 # openssl s_client -status, and a verifying client section refuses a
@@ -75,10 +75,7 @@ dead=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
     printf 'verifyChain = yes\nCAfile = %s\ncheckHost = localhost\n' "$c/ca.pem"
 } >"$TEST_TMP/c.conf"
 lib_daemon c "$TEST_TMP/c.conf" || exit 1
-through() {  # SECTION: does a message get through?
-    read -r _ sent _ received count < <($PEERS client "$(lib_port c "$1")" 1000 --expect-bytes 1000 --timeout 10 2>/dev/null)
-    [ "${count:-0}" = 1000 ]
-}
+through() { lib_through "$(lib_port c "$1")"; }  # SECTION
 through good || bad "good certificate refused"
 through revoked && bad "revoked certificate accepted"
 through down-required && bad "accepted without an OCSP answer although OCSPrequire = yes"
@@ -93,7 +90,9 @@ grep -q 'LOG5\[[0-9]*\]: OCSP: Connecting the configured responder "http://127.0
     bad "no 'Connecting the configured responder' line"
 grep -q 'LOG5\[[0-9]*\]: OCSP: Accepted (good)' "$log" || bad "no 'OCSP: Accepted (good)'"
 grep -q 'LOG3\[[0-9]*\]: OCSP: Rejected (revoked)' "$log" || bad "no 'OCSP: Rejected (revoked)'"
-grep -q 'LOG4\[[0-9]*\]: Rejected by OCSP at depth=0: CN=localhost' "$log" || bad "no 'Rejected by OCSP'"
+# a client checks its server once the (missing) stapled answer is in
+grep -q 'LOG3\[[0-9]*\]: OCSP: No OCSP stapling response received' "$log" ||
+    bad "no 'No OCSP stapling response received' before asking the responder"
 grep -q 'LOG3\[[0-9]*\]: OCSP: Rejected (OCSPrequire = yes)' "$log" || bad "no 'Rejected (OCSPrequire = yes)'"
 grep -q 'LOG5\[[0-9]*\]: OCSP: Accepted (OCSPrequire = no)' "$log" || bad "no 'Accepted (OCSPrequire = no)'"
 grep -q 'LOG6\[[0-9]*\]: OCSP: OCSP stapling response received' "$log" || bad "no 'OCSP stapling response received'"
