@@ -145,35 +145,6 @@ port() {
     sed -n 's/.*Service \[s\] (FD=[0-9]*) bound to .*:\([0-9]*\)$/\1/p' "$1" | head -n 1
 }
 
-# echo_through PORT WHAT: one TLS round trip through the daemon
-echo_through() {
-    local sent received count
-    read -r _ sent _ received count < <($PEERS client "$1" 1000 --tls --ca "$CA" \
-        --timeout 10 --expect-bytes 1000 2>&1)
-    [ "$count" = 1000 ] && [ "$sent" = "$received" ] || bad "$2: no echo through the daemon (got '$count')"
-}
-
-# a TLS client that holds its connection open: prints "connected" after
-# one round trip, then "eof" when the daemon side goes away
-cat >"$TEST_TMP/hold.py" <<'EOF'
-import socket, ssl, sys
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.load_verify_locations(sys.argv[2])
-s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20),
-                    server_hostname="localhost")
-s.sendall(b"ping")
-print("connected" if s.recv(4) == b"ping" else "no echo", flush=True)
-try:
-    while s.recv(100):
-        pass
-except TimeoutError:
-    print("timeout", flush=True)
-    sys.exit(1)
-except (OSError, ssl.SSLError):
-    pass
-print("eof", flush=True)
-EOF
-
 lib_peer echo echo || exit 1
 ECHO_PORT=$PEER_PORT
 
@@ -217,7 +188,8 @@ grep -Eq 'LOG5\[ui\]: Configuration successful$' "$log" || bad "detach: no '[ui]
 grep -Eq 'LOG6\[main\]: Accepting new connections$' "$log" || bad "detach: no 'LOG6[main]: Accepting new connections' (ids after daemon())"
 PORT=$(port "$log")
 [ -n "$PORT" ] || bad "detach: no bound port in the log"
-echo_through "$PORT" "detach"
+lib_through "$PORT" --tls --ca "$CA" ||
+    bad "detach: no echo through the daemon (got '$THROUGH_COUNT')"
 
 # ---- SIGUSR1 ----------------------------------------------------------------
 mv "$log" "$log.old"
@@ -225,7 +197,8 @@ kill -USR1 "$P"
 lib_wait_for "$log" 'Log file reopened' 5 || bad "SIGUSR1: no new log file with 'Log file reopened'"
 grep -Eq 'LOG5\[main\]: Log file reopened$' "$log" 2>/dev/null || bad "SIGUSR1: no 'LOG5[main]: Log file reopened'"
 grep -q 'Log file reopened' "$log.old" && bad "SIGUSR1: 'Log file reopened' went to the old file"
-echo_through "$PORT" "after SIGUSR1"
+lib_through "$PORT" --tls --ca "$CA" ||
+    bad "after SIGUSR1: no echo through the daemon (got '$THROUGH_COUNT')"
 alive "$P" || bad "SIGUSR1: the daemon died"
 
 # ---- SIGTERM with a connection open -----------------------------------------
@@ -233,9 +206,9 @@ for ((i = 0; i < 100; i++)); do  # the earlier connections are over
     [ -z "$(children "$P")" ] && break
     sleep 0.05
 done
-lib_bg hold python3 "$TEST_TMP/hold.py" "$PORT" "$CA"
-lib_wait_for "$TEST_TMP/hold.out" '^(connected|no echo)' 10
-grep -qx connected "$TEST_TMP/hold.out" || bad "SIGTERM: the held connection did not work: $(cat "$TEST_TMP/hold.out")"
+lib_bg hold $PEERS hold "$PORT" --tls --ca "$CA" --timeout 20
+lib_wait_for "$TEST_TMP/hold.out" '^(held|no echo)' 10
+grep -qx held "$TEST_TMP/hold.out" || bad "SIGTERM: the held connection did not work: $(cat "$TEST_TMP/hold.out")"
 kids=$(children "$P")
 [ "$(wc -w <<<"$kids")" = 1 ] || bad "SIGTERM: expected one connection process, found: '$kids'"
 before=$(grep -c 'Connection \(closed\|reset\)' "$log")
@@ -266,7 +239,8 @@ P=$(daemon_pids "$TEST_TMP/d2.conf")
 [ "$(wc -w <<<"$P")" = 1 ] || bad "pid =: expected one daemon process, found '$P'"
 [ -e "$TEST_TMP/d2.pid" ] && bad "pid =: a pid file was written"
 grep -Eq 'LOG7\[(ui|main)\]: No pid file being created$' "$log" || bad "pid =: no 'No pid file being created'"
-echo_through "$(port "$log")" "pid ="
+lib_through "$(port "$log")" --tls --ca "$CA" ||
+    bad "pid =: no echo through the daemon (got '$THROUGH_COUNT')"
 for p in $P; do
     kill -TERM "$p"
     wait_gone "$p" 5 || bad "pid =: the daemon did not end on SIGTERM"
@@ -297,7 +271,8 @@ if [ -n "$P" ] && alive "$P"; then
     lib_wait_for "$log" 'Accepting new connections' 5 || bad "chroot: no log file JAIL/$inner.log"
     grep -Eq "LOG5\[ui\]: Switched to chroot directory: $JAIL\$" "$log" ||
         bad "chroot: no 'Switched to chroot directory: $JAIL'"
-    echo_through "$(port "$log")" "chroot"
+    lib_through "$(port "$log")" --tls --ca "$CA" ||
+        bad "chroot: no echo through the daemon (got '$THROUGH_COUNT')"
     kill -TERM "$P"
     wait_gone "$P" 5 || bad "chroot: the daemon did not end on SIGTERM"
     [ -e "$JAIL/$inner.pid" ] && bad "chroot: the pid file was not removed from the jail"
@@ -335,7 +310,8 @@ else
             bad "setgid: $(grep '^Groups:' <<<"$st"), expected only $NGID"
         [ "$(stat -c %u "$PRIV/d4.pid")" = "$NUID" ] || bad "setuid: pid file owned by uid $(stat -c %u "$PRIV/d4.pid"), expected nobody"
         [ "$(stat -c %u "$log")" = "$NUID" ] || bad "setuid: log file owned by uid $(stat -c %u "$log"), expected nobody (opened after the drop)"
-        echo_through "$(port "$log")" "setuid"
+        lib_through "$(port "$log")" --tls --ca "$CA" ||
+            bad "setuid: no echo through the daemon (got '$THROUGH_COUNT')"
         mv "$log" "$log.old"
         kill -USR1 "$P"
         lib_wait_for "$log" 'Log file reopened' 5 || bad "setuid: SIGUSR1 did not reopen the log as nobody"

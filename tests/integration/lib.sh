@@ -13,6 +13,12 @@
 #   lib_run PROG CONF OUT [DIR]       runs PROG CONF isolated, prints exit status
 #   lib_classify OUT STATUS           prints "accept", "reject LINE|-" or "error ..."
 #   lib_expect NAME                   prints "VERDICT|DIFFERS_REASON" from EXPECT
+#   lib_bg, lib_wait_for, lib_daemon, lib_port, lib_peer: processes of a test
+#   lib_through PORT [OPTION...]      do 1000 bytes come back through PORT?
+#   lib_free_port                     a port number nothing listens on
+# The peers (echo, banner, identd, OCSP and HTTP servers, clients...) are
+# modes of peers.py ($PEERS; lib_peer starts a server): a test script
+# writes no server of its own.
 #
 # Every program run is wrapped as
 #   timeout -k 1 5 unshare --net --pid --fork --kill-child --mount-proc PROG FILE
@@ -145,6 +151,26 @@ lib_peer() {
 }
 
 PEERS="python3 $LIB_DIR/peers.py"
+
+# lib_through PORT [OPTION...]: does a message get through PORT and back?
+# "peers.py client PORT 1000" with the OPTIONs (its own: --tls, --ca CA,
+# --cert C, --sni NAME; --timeout S, 10 by default) must get back the
+# very 1000 bytes it sent. The count that came back is in THROUGH_COUNT.
+lib_through() {
+    local port=$1 sent received
+    shift
+    THROUGH_COUNT=
+    read -r _ sent _ received THROUGH_COUNT < <($PEERS client "$port" 1000 \
+        --expect-bytes 1000 --timeout 10 "$@" 2>/dev/null)
+    [ "${THROUGH_COUNT:-0}" = 1000 ] && [ "$sent" = "$received" ]
+}
+
+# lib_free_port: a port on 127.0.0.1 that nothing listens on now (for a
+# server that must be named, in a certificate, say, before it runs, or
+# for one that never runs)
+lib_free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 
 # Fill DIR with the certificates the tests use (tests/certs/mkcerts.sh
 # lists them: a root and an intermediate CA, servers and clients, a

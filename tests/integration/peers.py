@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
 """Test peers for the integration tests (Python standard library only).
 
+Every server listens on 127.0.0.1 and a free port, or on --bind ADDR
+(an IPv6 address too) and --port N, or on the Unix socket --unix PATH,
+and writes its port (0 for a Unix socket) to --port-file F once it
+listens, or else to stdout. lib.sh's lib_peer starts one and waits.
+
   peers.py echo [--tls CERT] [--half-close] [--port-file F]
-      Echo server on 127.0.0.1, a free port (written to F, or stdout).
-      Each connection: echo everything until EOF, then shut down writing.
+      Echo server. Each connection: echo everything until EOF, then shut
+      down writing.
   peers.py blast BYTES [--tls CERT] [--port-file F]
       Server that writes BYTES random bytes at once and closes, and
       prints the sha256 of what it sent for every connection (one line).
@@ -24,25 +29,79 @@
       Reads until EOF and prints "received SHA COUNT".
   peers.py roundtrip PORT COUNT [--tls ...]
       COUNT 64-byte round trips; prints "rtt p50_us p99_us".
-  peers.py banner TEXT [--port-file F]
+  peers.py banner TEXT [--close] [--port-file F]
       Plain server that answers every connection with the line TEXT, then
       prints "TEXT got LINE" with the first line the client sent within a
-      second (a PROXY header, say), or "TEXT got nothing", and closes.
+      second (a PROXY header, say), or "TEXT got nothing", and closes;
+      with --close it closes right after the line, reading nothing.
+  peers.py dialogue STEP... [--port-file F]
+      Plain server that goes through the STEPs with every connection:
+      "say:TEXT" sends TEXT (any bytes but NUL) and CRLF, "hear" reads a
+      line and prints "heard LINE", "hear-header" reads lines up to an
+      empty one; then it closes. A mail server's greeting and answer, a
+      proxy's refusal...
+  peers.py identd USER [--port 113]
+      RFC 1413 ident server: answers every query "Q" with
+      "Q : USERID : UNIX : USER" (USER any bytes but NUL) and closes.
+  peers.py ocsp-replay FILE
+      HTTP server that answers every request with FILE as an OCSP
+      response (a replay), and prints "request nonce" or "request
+      no-nonce" for each, whether the request carried a nonce extension.
+  peers.py http DIR
+      HTTP server of the files in DIR.
+  peers.py silent
+      Accepts every connection, prints "connection", and neither answers
+      nor closes it.
+  peers.py blackhole
+      A listener whose accept queue is full: a connect() to it never
+      completes (its SYNs are dropped). Exits with an error where the
+      kernel does not drop them.
+  peers.py inetd PROGRAM CONF --err FILE
+      Accepts one connection and runs PROGRAM CONF on it, as inetd does
+      (standard input and output the socket, standard error to FILE);
+      prints "peer ADDR:PORT", then "exit STATUS" when it ends.
+  peers.py syslog PATH [--until TEXT] [--timeout S]
+      Syslog receiver on the Unix datagram socket PATH: prints every
+      message, and ends after one that contains TEXT or S seconds (10)
+      without any.
+  peers.py read PORT [--tls ...] [--send TEXT] [--expect-bytes N]
+                [--connections N] [--show-port] [--timeout S]
+      A client that, N times in turn (1), connects, sends TEXT, reads
+      until EOF (or N bytes) and, in TLS, answers the close_notify; it
+      prints "local PORT" (its own port) with --show-port, then the text
+      it received (CRs removed, blanks around it stripped), "EOF" for
+      nothing, and "ERR EXCEPTION" when the connection failed.
+  peers.py hold PORT [--tls ...] [--while FILE] [--timeout S]
+      A client that sends "ping" and prints "held" when it comes back
+      (else "no echo"), then holds the connection: while FILE exists,
+      else until the other side ends it ("eof", or "timeout" and exit
+      status 1 after S seconds of silence).
+  peers.py hammer PORT --while FILE [--tls ...]
+      A client that connects again and again while FILE exists, one
+      "ping" round trip each, and prints "OK FAILED" (the counts) at the
+      end; each failure is described on stderr.
   peers.py sessions PORT... [--cert C] [--tls-version 1.2|1.3] [--no-ticket]
+                    [--send TEXT]
       A TLS client that connects to each PORT in turn, offering the
-      session of the connection before, and prints "new|reused LINE" for
-      each, LINE being the first line the server sent (or "-").
+      session of the connection before, sends TEXT if given, and prints
+      "new|reused LINE" for each, LINE being the first line the server
+      sent (or "-").
   peers.py sessiond [--port-file F]
       A session cache server speaking stunnel's sessiond protocol on UDP
       127.0.0.1 (see src/sessiond.c); prints "TYPE ID_HEX LENGTH" for every
       request and answers "get" with the stored session or "not found".
 """
 import argparse
+import functools
 import hashlib
+import http.server
 import os
+import select
 import selectors
+import signal
 import socket
 import ssl
+import subprocess
 import sys
 import threading
 import time
@@ -50,12 +109,8 @@ import time
 CHUNK = 65536
 
 
-def listen(port_file):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("127.0.0.1", 0))
-    s.listen(128)
-    port = s.getsockname()[1]
+def announce(port_file, port):
+    """the port, written whole (a reader never sees half of it)"""
     if port_file:
         tmp = port_file + ".tmp"
         with open(tmp, "w") as f:
@@ -63,6 +118,25 @@ def listen(port_file):
         os.rename(tmp, port_file)
     else:
         print(port, flush=True)
+
+
+def bind(args, backlog=128):
+    """a listening socket on --unix PATH, or on --bind ADDR and --port N"""
+    if args.unix:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(args.unix)
+    else:
+        s = socket.socket(socket.AF_INET6 if ":" in args.bind else
+                          socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((args.bind, args.listen_port))
+    s.listen(backlog)
+    return s
+
+
+def listen(args):
+    s = bind(args)
+    announce(args.port_file, 0 if args.unix else s.getsockname()[1])
     return s
 
 
@@ -85,7 +159,7 @@ def client_context(args):
 
 
 def serve_forever(args, handler):
-    s = listen(args.port_file)
+    s = listen(args)
     ctx = server_context(args.tls) if args.tls else None
     while True:
         conn, _ = s.accept()
@@ -176,7 +250,7 @@ def client(args):
     sent, received = hashlib.sha256(), hashlib.sha256()
     left, count, pending = args.bytes, 0, b""
     write_open, deadline = True, time.monotonic() + args.timeout
-    read_open, raw_eof = True, getattr(args, "raw_eof", False)
+    read_open, raw_eof = True, args.raw_eof
     sel = selectors.DefaultSelector()
     sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE)
     while True:
@@ -263,9 +337,11 @@ def roundtrip(args):
     print("rtt %.1f %.1f" % (p50, p99), flush=True)
 
 
-def make_banner(text):
+def make_banner(text, close):
     def banner(conn):
         conn.sendall(text.encode() + b"\n")
+        if close:
+            return
         conn.settimeout(1)
         try:
             line = conn.makefile("rb").readline().rstrip(b"\r\n")
@@ -275,6 +351,231 @@ def make_banner(text):
               flush=True)
     return banner
 
+
+def make_dialogue(steps):
+    def dialogue(conn):
+        conn.settimeout(10)
+        f = conn.makefile("rb")
+        for step in steps:
+            if step.startswith("say:"):
+                conn.sendall(os.fsencode(step[4:]) + b"\r\n")
+            elif step == "hear":
+                line = f.readline().rstrip(b"\r\n")
+                print("heard %s" % line.decode("utf-8", "backslashreplace"),
+                      flush=True)
+            else:
+                while f.readline().strip():
+                    pass
+    return dialogue
+
+
+def dialogue_step(step):
+    if step.startswith("say:") or step in ("hear", "hear-header"):
+        return step
+    raise argparse.ArgumentTypeError("not say:TEXT, hear or hear-header")
+
+
+def make_identd(user):
+    def identd(conn):
+        conn.settimeout(10)
+        query = conn.makefile("rb").readline().strip()
+        conn.sendall(query + b" : USERID : UNIX : " + user + b"\r\n")
+    return identd
+
+
+# the OID of the OCSP nonce extension, 1.3.6.1.5.5.7.48.1.2, in DER
+OCSP_NONCE = b"\x06\x09\x2b\x06\x01\x05\x05\x07\x30\x01\x02"
+
+
+def make_ocsp_replay(path):
+    with open(path, "rb") as f:
+        body = f.read()
+
+    def ocsp_replay(conn):
+        conn.settimeout(5)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+        head, _, request = data.partition(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n"):
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        while len(request) < length:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            request += chunk
+        print("request", "nonce" if OCSP_NONCE in request else "no-nonce",
+              flush=True)
+        conn.sendall(b"HTTP/1.0 200 OK\r\n"
+                     b"Content-Type: application/ocsp-response\r\n"
+                     b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    return ocsp_replay
+
+
+def web(args):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler,
+                                directory=args.dir)
+
+    class Server(http.server.ThreadingHTTPServer):
+        address_family = socket.AF_INET6 if ":" in args.bind else socket.AF_INET
+    srv = Server((args.bind, args.listen_port), handler)
+    announce(args.port_file, srv.server_address[1])
+    srv.serve_forever()
+
+
+def silent(args):
+    s = listen(args)
+    held = []
+    while True:
+        conn, _ = s.accept()
+        print("connection", flush=True)
+        held.append(conn)
+
+
+def blackhole(args):
+    """A backlog of 0 and a connection of its own that it never accepts:
+    the queue is full, later SYNs are dropped."""
+    s = bind(args, 0)
+    port = s.getsockname()[1]
+    filler = socket.create_connection(("127.0.0.1", port), timeout=5)
+    probe = socket.socket()
+    probe.setblocking(False)
+    probe.connect_ex(("127.0.0.1", port))
+    if select.select([], [probe], [], 0.5)[1]:
+        raise SystemExit("blackhole: a full accept queue does not drop "
+                         "connections here")
+    probe.close()
+    announce(args.port_file, port)
+    while filler.fileno() >= 0:  # the queue stays full as long as it is open
+        time.sleep(3600)
+
+
+def inetd(args):
+    s = listen(args)
+    s.settimeout(20)
+    conn, peer = s.accept()
+    s.close()
+    print("peer %s:%d" % peer[:2], flush=True)
+    with open(args.err, "wb") as err:
+        p = subprocess.Popen([args.program, args.conf], stdin=conn,
+                             stdout=conn, stderr=err, close_fds=True)
+    conn.close()
+
+    def stop(*_):  # the test's cleanup: take the program along
+        p.kill()
+        sys.exit(1)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        rc = p.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = "timeout"
+    print("exit %s" % rc, flush=True)
+
+
+def syslog(args):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(args.path)
+    s.settimeout(args.timeout)
+    try:
+        while True:
+            msg = s.recv(4096).decode(errors="replace")
+            print(msg, flush=True)
+            if args.until is not None and args.until in msg:
+                break
+    except socket.timeout:
+        pass
+
+
+def read_once(args):
+    try:
+        raw = socket.create_connection(("127.0.0.1", args.port),
+                                       timeout=args.timeout)
+    except OSError as e:
+        print("ERR %s" % e.__class__.__name__, flush=True)
+        return
+    if args.show_port:
+        print("local %d" % raw.getsockname()[1], flush=True)
+    s, data, error = raw, b"", None
+    try:
+        if args.tls:
+            s = client_context(args).wrap_socket(
+                raw, server_hostname=args.sni or "localhost")
+        if args.send is not None:
+            s.sendall(os.fsencode(args.send))
+        while args.expect_bytes is None or len(data) < args.expect_bytes:
+            chunk = s.recv(CHUNK)
+            if not chunk:
+                break
+            data += chunk
+        if args.tls:
+            try:  # ours after the other side's close_notify: no reset
+                s.unwrap()
+            except (OSError, ssl.SSLError):
+                pass
+    except (OSError, ssl.SSLError) as e:
+        error = e
+    s.close()
+    text = data.decode("utf-8", "replace").replace("\r", "").strip()
+    if text:
+        print(text, flush=True)
+    if error:
+        print("ERR %s" % error.__class__.__name__, flush=True)
+    elif not text:
+        print("EOF", flush=True)
+
+
+def read(args):
+    for _ in range(args.connections):
+        read_once(args)
+
+
+def hold(args):
+    s = connect(args)
+    s.sendall(b"ping\n")
+    got = b""
+    while len(got) < 5:
+        chunk = s.recv(5 - len(got))
+        if not chunk:
+            break
+        got += chunk
+    print("held" if got == b"ping\n" else "no echo", flush=True)
+    if args.while_file:
+        while os.path.exists(args.while_file):
+            time.sleep(0.05)
+        s.close()
+        return
+    try:
+        while s.recv(100):
+            pass
+    except socket.timeout:
+        print("timeout", flush=True)
+        sys.exit(1)
+    except (OSError, ssl.SSLError):
+        pass
+    print("eof", flush=True)
+
+
+def hammer(args):
+    ok = failed = 0
+    while os.path.exists(args.while_file):
+        try:
+            s = connect(args)
+            s.sendall(b"ping\n")
+            if s.recv(16) == b"ping\n":
+                ok += 1
+            else:
+                failed += 1
+            s.close()
+        except (OSError, ssl.SSLError) as e:
+            failed += 1
+            print("connection failed: %s" % e, file=sys.stderr, flush=True)
+    print(ok, failed, flush=True)
 
 def sessions(args):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -292,6 +593,8 @@ def sessions(args):
         raw = socket.create_connection(("127.0.0.1", port), timeout=10)
         conn = ctx.wrap_socket(raw, session=session)
         try:
+            if args.send is not None:
+                conn.sendall(os.fsencode(args.send))
             # TLS 1.3 tickets arrive after the handshake, with the data
             line = conn.makefile("rb").readline().rstrip(b"\r\n")
         except (OSError, ssl.SSLError):
@@ -310,11 +613,8 @@ def sessions(args):
 def sessiond(args):
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
     if args.port_file:
-        with open(args.port_file + ".tmp", "w") as f:
-            f.write("%d\n" % port)
-        os.rename(args.port_file + ".tmp", args.port_file)
+        announce(args.port_file, s.getsockname()[1])
     store = {}
     names = {0: "new", 1: "get", 2: "remove"}
     while True:
@@ -337,21 +637,45 @@ def sessiond(args):
 def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("echo", "blast", "eof-server"):
-        p = sub.add_parser(name)
-        if name in ("blast", "eof-server"):
-            p.add_argument("bytes", type=int)
-        p.add_argument("--tls")
+    servers = {}
+    for name in ("echo", "blast", "eof-server", "banner", "dialogue", "identd",
+                 "ocsp-replay", "http", "silent", "blackhole", "inetd"):
+        p = servers[name] = sub.add_parser(name)
         p.add_argument("--port-file")
-    for name in ("client", "eof-client", "sink", "roundtrip"):
+        p.add_argument("--bind", default="127.0.0.1")
+        p.add_argument("--port", dest="listen_port", type=int, default=0)
+        p.add_argument("--unix")
+        if name not in ("http", "silent", "blackhole", "inetd"):
+            p.add_argument("--tls")
+    for name in ("blast", "eof-server"):
+        servers[name].add_argument("bytes", type=int)
+    servers["banner"].add_argument("text")
+    servers["banner"].add_argument("--close", action="store_true")
+    servers["dialogue"].add_argument("steps", nargs="+", type=dialogue_step)
+    servers["identd"].add_argument("user", type=os.fsencode)
+    servers["ocsp-replay"].add_argument("file")
+    servers["http"].add_argument("dir")
+    servers["inetd"].add_argument("program")
+    servers["inetd"].add_argument("conf")
+    servers["inetd"].add_argument("--err", required=True)
+    for name in ("client", "eof-client", "sink", "roundtrip", "read", "hold",
+                 "hammer"):
         p = sub.add_parser(name)
         p.add_argument("port", type=int)
         if name in ("client", "eof-client"):
             p.add_argument("bytes", type=int)
             p.add_argument("--half-close", action="store_true")
+        if name in ("client", "eof-client", "read"):
             p.add_argument("--expect-bytes", type=int)
         if name == "roundtrip":
             p.add_argument("count", type=int)
+        if name == "read":
+            p.add_argument("--send")
+            p.add_argument("--connections", type=int, default=1)
+            p.add_argument("--show-port", action="store_true")
+        if name in ("hold", "hammer"):
+            p.add_argument("--while", dest="while_file",
+                           required=name == "hammer")
         p.add_argument("--tls", action="store_true")
         p.add_argument("--ca")
         p.add_argument("--cert")
@@ -362,34 +686,34 @@ def main():
     p.add_argument("--cert")
     p.add_argument("--tls-version", choices=("1.2", "1.3"))
     p.add_argument("--no-ticket", action="store_true")
-    p = sub.add_parser("banner")
-    p.add_argument("text")
-    p.add_argument("--tls")
-    p.add_argument("--port-file")
+    p.add_argument("--send")
     sub.add_parser("sessiond").add_argument("--port-file")
+    p = sub.add_parser("syslog")
+    p.add_argument("path")
+    p.add_argument("--until")
+    p.add_argument("--timeout", type=float, default=10)
     args = ap.parse_args()
-    if args.cmd == "sessiond":
-        sessiond(args)
-    elif args.cmd == "sessions":
-        sessions(args)
-    elif args.cmd == "banner":
-        serve_forever(args, make_banner(args.text))
-    elif args.cmd == "echo":
-        serve_forever(args, echo)
-    elif args.cmd == "blast":
-        serve_forever(args, make_blast(args.bytes))
-    elif args.cmd == "eof-server":
-        serve_forever(args, make_eof_server(args.bytes))
-    elif args.cmd == "client":
-        client(args)
-    elif args.cmd == "eof-client":
-        args.raw_eof = True
-        client(args)
-    elif args.cmd == "sink":
-        sink(args)
+    handlers = {
+        "echo": lambda: echo,
+        "blast": lambda: make_blast(args.bytes),
+        "eof-server": lambda: make_eof_server(args.bytes),
+        "banner": lambda: make_banner(args.text, args.close),
+        "dialogue": lambda: make_dialogue(args.steps),
+        "identd": lambda: make_identd(args.user),
+        "ocsp-replay": lambda: make_ocsp_replay(args.file),
+    }
+    modes = {
+        "sessiond": sessiond, "sessions": sessions, "http": web,
+        "silent": silent, "blackhole": blackhole, "inetd": inetd,
+        "syslog": syslog, "client": client, "eof-client": client,
+        "sink": sink, "roundtrip": roundtrip, "read": read, "hold": hold,
+        "hammer": hammer,
+    }
+    args.raw_eof = args.cmd == "eof-client"
+    if args.cmd in handlers:
+        serve_forever(args, handlers[args.cmd]())
     else:
-        roundtrip(args)
-
+        modes[args.cmd](args)
 
 if __name__ == "__main__":
     main()
