@@ -11,7 +11,7 @@ lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 lib_mktemp
 lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
 c=$TEST_TMP/certs
-ocsp_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+ocsp_port=$(lib_free_port)
 (
     cd "$c" || exit 1
     lib_issue . revoked /CN=localhost "subjectAltName=DNS:localhost"
@@ -64,7 +64,7 @@ client_section() {  # NAME TARGET OCSP-URL REQUIRE
     printf '[%s]\nclient = yes\naccept = 127.0.0.1:0\nconnect = 127.0.0.1:%s\nverifyChain = yes\n' "$1" "$2"
     printf 'CAfile = %s\ncheckHost = localhost\nOCSP = %s\nOCSPrequire = %s\n' "$c/ca.pem" "$3" "$4"
 }
-dead=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+dead=$(lib_free_port)
 {
     printf 'foreground = yes\nsyslog = no\ndebug = info\n'
     client_section good "$(lib_port s good)" "http://127.0.0.1:$ocsp_port" yes
