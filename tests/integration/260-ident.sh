@@ -12,17 +12,6 @@ fi
 lib_mktemp
 lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
 
-cat >"$TEST_TMP/identd.py" <<'EOF'
-import socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 113)); s.listen(8)
-print("ready", flush=True)
-while True:
-    c, _ = s.accept()
-    q = c.recv(100).decode().strip()
-    c.sendall(("%s : USERID : UNIX : alice\r\n" % q).encode())
-    c.close()
-EOF
 lib_peer echo echo || exit 1
 cat >"$TEST_TMP/s.conf" <<EOF
 foreground = yes
@@ -40,13 +29,9 @@ cert = $TEST_TMP/certs/server.pem
 ident = bob
 EOF
 lib_daemon d "$TEST_TMP/s.conf" || exit 1
-through() {
-    read -r _ _ _ _ count < <($PEERS client "$(lib_port d "$1")" 100 --tls --expect-bytes 100 --timeout 10 2>/dev/null)
-    [ "${count:-0}" = 100 ]
-}
+through() { lib_through "$(lib_port d "$1")" --tls; }  # SECTION
 through alice && bad "let in without an ident server"
-lib_bg identd python3 "$TEST_TMP/identd.py"
-lib_wait_for "$TEST_TMP/identd.out" ready || { echo "FAIL: identd"; exit 1; }
+lib_peer identd identd alice --port 113 || exit 1
 through alice || bad "the configured user was refused"
 through bob && bad "another user was let in"
 sleep 0.3

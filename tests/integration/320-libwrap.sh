@@ -40,10 +40,7 @@ lib_bg d unshare --mount sh "$TEST_TMP/run.sh"
 wrapped=$LIB_PID
 lib_wait_for "$TEST_TMP/d.out" 'Accepting new connections|Configuration failed' &&
     grep -q 'Accepting new connections' "$TEST_TMP/d.out" || { echo "FAIL: daemon"; cat "$TEST_TMP/d.out"; exit 1; }
-through() {
-    read -r _ _ _ _ count < <($PEERS client "$(lib_port d "$1")" 100 --tls --expect-bytes 100 --timeout 10 2>/dev/null)
-    [ "${count:-0}" = 100 ]
-}
+through() { lib_through "$(lib_port d "$1")" --tls; }  # SECTION
 through allowed-svc || bad "a section TCP Wrappers allow was refused"
 through denied-svc && bad "a section TCP Wrappers deny got through"
 sleep 0.3

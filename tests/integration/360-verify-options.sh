@@ -126,13 +126,6 @@ hasnt() {
     ! grep -Eq -- "$4" <<<"$lines" || bad "$1 [$2] connection $3: unexpected line like '$4'"
 }
 
-# through PORT [peers.py client options]: were 1000 bytes echoed?
-through() {
-    local port=$1 count; shift
-    read -r _ _ _ _ count < <($PEERS client "$port" 1000 "$@" \
-        --expect-bytes 1000 --timeout 10 2>/dev/null)
-    [ "${count:-0}" = 1000 ]
-}
 sport() { lib_port s "$1"; }
 cport() { lib_port c "$1"; }
 
@@ -147,7 +140,7 @@ VERIFY_FAILED_C='LOG3\[[^]]*\]: SSL_connect: .*certificate verify failed$'
 echo | timeout 5 openssl s_client -connect "127.0.0.1:$port_chain" 2>/dev/null |
     grep -A 2 '^Acceptable client certificate CA names' | grep -q '^CN *= *Test CA$' ||
     bad "[chain] the CAfile's subject is not sent as an acceptable client CA name"
-through "$(cport withcert)" || bad "[withcert] data did not flow through the two daemons"
+lib_through "$(cport withcert)" || bad "[withcert] data did not flow through the two daemons"
 has s chain 2 'LOG6\[[^]]*\]: Peer certificate required$'
 has s chain 2 "${ACCEPTED}CN=client\$"
 # the reference logs the CA names the server asked for
@@ -155,7 +148,7 @@ has c withcert 1 'LOG6\[[^]]*\]: Received trusted client CA: CN=Test CA$'
 has c withcert 1 'LOG6\[[^]]*\]: CERT: Host name "localhost" matched with "localhost"$'
 has c withcert 1 "${ACCEPTED}CN=localhost\$"
 has c withcert 1 'LOG5\[[^]]*\]: Connection closed: 1000 byte\(s\) sent to TLS, 1000 byte\(s\) sent to socket$'
-through "$(cport nocert)" && bad "[nocert] a client section without a certificate got through"
+lib_through "$(cport nocert)" && bad "[nocert] a client section without a certificate got through"
 has s chain 3 "LOG3\[[^]]*\]: SSL_accept: .*$NOCERT"
 hasnt s chain 3 'Certificate accepted'
 # (the server's alert or its reset ends it first: either way nothing
@@ -164,100 +157,100 @@ has c nocert 1 'LOG5\[[^]]*\]: Connection (closed/reset|reset): [0-9]+ byte\(s\)
 
 # 2. the legacy verify levels (server mode); every refused certificate
 # ends the handshake with "SSL_accept: ...certificate verify failed"
-through "$(sport v1)" --tls || bad "verify = 1: a client without a certificate was refused"
+lib_through "$(sport v1)" --tls || bad "verify = 1: a client without a certificate was refused"
 has s v1 1 'LOG6\[[^]]*\]: Peer certificate not required$'
 hasnt s v1 1 "$NOCERT"
-through "$(sport v1)" --tls --cert "$c/stranger.pem" && bad "verify = 1: a self-signed client got through"
+lib_through "$(sport v1)" --tls --cert "$c/stranger.pem" && bad "verify = 1: a self-signed client got through"
 has s v1 2 'LOG4\[[^]]*\]: CERT: Pre-verification error: certificate not found in local repository: self-signed certificate$'
 has s v1 2 "${REJECTED}CN=stranger\$"
 has s v1 2 "$VERIFY_FAILED_S"
-through "$(sport v1)" --tls --cert "$c/client.pem" || bad "verify = 1: a client signed by the CA was refused"
+lib_through "$(sport v1)" --tls --cert "$c/client.pem" || bad "verify = 1: a client signed by the CA was refused"
 has s v1 3 "${ACCEPTED}CN=client\$"
 
-through "$(sport v2)" --tls && bad "verify = 2: a client without a certificate got through"
+lib_through "$(sport v2)" --tls && bad "verify = 2: a client without a certificate got through"
 has s v2 1 'LOG6\[[^]]*\]: Peer certificate required$'
 has s v2 1 "LOG3\[[^]]*\]: SSL_accept: .*$NOCERT"
-through "$(sport v2)" --tls --cert "$c/stranger.pem" && bad "verify = 2: a self-signed client got through"
+lib_through "$(sport v2)" --tls --cert "$c/stranger.pem" && bad "verify = 2: a self-signed client got through"
 has s v2 2 'LOG4\[[^]]*\]: CERT: Pre-verification error: certificate not found in local repository: self-signed certificate$'
 has s v2 2 "${REJECTED}CN=stranger\$"
 has s v2 2 "$VERIFY_FAILED_S"
-through "$(sport v2)" --tls --cert "$c/client.pem" || bad "verify = 2: a client signed by the CA was refused"
+lib_through "$(sport v2)" --tls --cert "$c/client.pem" || bad "verify = 2: a client signed by the CA was refused"
 has s v2 3 "${ACCEPTED}CN=client\$"
 
 # verify = 3, CAfile = the root and client.crt
-through "$(sport v3)" --tls --cert "$c/client.pem" || bad "verify = 3: the installed client was refused"
+lib_through "$(sport v3)" --tls --cert "$c/client.pem" || bad "verify = 3: the installed client was refused"
 has s v3 1 'LOG6\[[^]]*\]: CERT: Locally installed certificate matched$'
 has s v3 1 "${ACCEPTED}CN=client\$"
-through "$(sport v3)" --tls --cert "$c/revoked.pem" &&
+lib_through "$(sport v3)" --tls --cert "$c/revoked.pem" &&
     bad "verify = 3: a client signed by the CA but not installed got through"
 has s v3 2 'LOG4\[[^]]*\]: CERT: Certificate not found in local repository$'
 has s v3 2 "${REJECTED}CN=revoked\$"
 has s v3 2 "$VERIFY_FAILED_S"
-through "$(sport v3)" --tls && bad "verify = 3: a client without a certificate got through"
+lib_through "$(sport v3)" --tls && bad "verify = 3: a client without a certificate got through"
 has s v3 3 "LOG3\[[^]]*\]: SSL_accept: .*$NOCERT"
-through "$(sport v3)" --tls --cert "$c/stranger.pem" && bad "verify = 3: a self-signed client got through"
+lib_through "$(sport v3)" --tls --cert "$c/stranger.pem" && bad "verify = 3: a self-signed client got through"
 has s v3 4 "${REJECTED}CN=stranger\$"
 # verify = 3 with CAfile = client.crt alone: installed, but its chain
 # cannot be checked (the reference refuses it too)
-through "$(sport v3-leaf)" --tls --cert "$c/client.pem" &&
+lib_through "$(sport v3-leaf)" --tls --cert "$c/client.pem" &&
     bad "verify = 3: a client whose issuer is not trusted got through (the chain must be checked)"
 has s v3-leaf 1 'LOG4\[[^]]*\]: CERT: Pre-verification error: unable to get local issuer certificate$'
 has s v3-leaf 1 "${REJECTED}CN=client\$"
 
 # verify = 4, CAfile = client.crt alone: the chain is not checked
-through "$(sport v4)" --tls --cert "$c/client.pem" ||
+lib_through "$(sport v4)" --tls --cert "$c/client.pem" ||
     bad "verify = 4: the installed client (its CA not trusted) was refused"
 has s v4 1 'LOG6\[[^]]*\]: CERT: Pre-verification error ignored: unable to get local issuer certificate$'
 has s v4 1 'LOG6\[[^]]*\]: CERT: Locally installed certificate matched$'
 has s v4 1 "${ACCEPTED}CN=client\$"
-through "$(sport v4)" --tls --cert "$c/revoked.pem" && bad "verify = 4: a client not installed got through"
+lib_through "$(sport v4)" --tls --cert "$c/revoked.pem" && bad "verify = 4: a client not installed got through"
 has s v4 2 'LOG4\[[^]]*\]: CERT: Certificate not found in local repository$'
 has s v4 2 "${REJECTED}CN=revoked\$"
 has s v4 2 "$VERIFY_FAILED_S"
-through "$(sport v4)" --tls && bad "verify = 4: a client without a certificate got through"
+lib_through "$(sport v4)" --tls && bad "verify = 4: a client without a certificate got through"
 has s v4 3 "LOG3\[[^]]*\]: SSL_accept: .*$NOCERT"
 
 # 3. subject checks (client mode); every refused server ends the
 # handshake with "SSL_connect: ...certificate verify failed"
-through "$(cport ip-ok)" || bad "checkIP = 127.0.0.1: the server (IP SAN 127.0.0.1) was refused"
+lib_through "$(cport ip-ok)" || bad "checkIP = 127.0.0.1: the server (IP SAN 127.0.0.1) was refused"
 has c ip-ok 1 'LOG6\[[^]]*\]: CERT: IP address "127\.0\.0\.1" matched$'
 has c ip-ok 1 "${ACCEPTED}CN=localhost\$"
-through "$(cport ip-bad)" && bad "checkIP = 10.9.9.9: the server was accepted"
+lib_through "$(cport ip-bad)" && bad "checkIP = 10.9.9.9: the server was accepted"
 has c ip-bad 1 'LOG4\[[^]]*\]: CERT: Subject checks failed$'
 has c ip-bad 1 "${REJECTED}CN=localhost\$"
 has c ip-bad 1 "$VERIFY_FAILED_C"
-through "$(cport mail-ok)" || bad "checkEmail: the server with that e-mail SAN was refused"
+lib_through "$(cport mail-ok)" || bad "checkEmail: the server with that e-mail SAN was refused"
 has c mail-ok 1 'LOG6\[[^]]*\]: CERT: Email address "server@example\.test" matched$'
 has c mail-ok 1 "${ACCEPTED}CN=mail server\$"
-through "$(cport mail-bad)" && bad "checkEmail = other@example.test: the server was accepted"
+lib_through "$(cport mail-bad)" && bad "checkEmail = other@example.test: the server was accepted"
 has c mail-bad 1 'LOG4\[[^]]*\]: CERT: Subject checks failed$'
 has c mail-bad 1 "${REJECTED}CN=mail server\$"
 has c mail-bad 1 "$VERIFY_FAILED_C"
 
 # 4. CApath, CAstore (client mode), CRLpath (server mode)
 for s in capath castore; do
-    through "$(cport $s-ok)" || bad "[$s-ok] a server signed by the CA was refused"
+    lib_through "$(cport $s-ok)" || bad "[$s-ok] a server signed by the CA was refused"
     has c $s-ok 1 'LOG6\[[^]]*\]: Certificate accepted at depth=1: CN=Test CA$'
     has c $s-ok 1 "${ACCEPTED}CN=localhost\$"
-    through "$(cport $s-bad)" && bad "[$s-bad] a self-signed server was accepted"
+    lib_through "$(cport $s-bad)" && bad "[$s-bad] a self-signed server was accepted"
     has c $s-bad 1 'LOG4\[[^]]*\]: CERT: Pre-verification error: certificate not found in local repository: self-signed certificate$'
     has c $s-bad 1 "${REJECTED}CN=stranger\$"
     # with a file: store OpenSSL queues "search only supported for
     # directories" before the failure, so the reason may be a queue line
     has c $s-bad 1 'LOG3\[[^]]*\]: (SSL_connect|error queue): .*certificate verify failed$'
 done
-through "$(sport crlpath)" --tls --cert "$c/client.pem" || bad "CRLpath: a client not revoked was refused"
+lib_through "$(sport crlpath)" --tls --cert "$c/client.pem" || bad "CRLpath: a client not revoked was refused"
 has s crlpath 1 "${ACCEPTED}CN=client\$"
-through "$(sport crlpath)" --tls --cert "$c/revoked.pem" && bad "CRLpath: a revoked client got through"
+lib_through "$(sport crlpath)" --tls --cert "$c/revoked.pem" && bad "CRLpath: a revoked client got through"
 has s crlpath 2 'LOG4\[[^]]*\]: CERT: Pre-verification error: certificate revoked$'
 has s crlpath 2 "${REJECTED}CN=revoked\$"
 has s crlpath 2 "$VERIFY_FAILED_S"
 
 # 5. verifyPeer in client mode (pinning)
-through "$(cport pin-ok)" || bad "verifyPeer: the pinned server certificate was refused"
+lib_through "$(cport pin-ok)" || bad "verifyPeer: the pinned server certificate was refused"
 has c pin-ok 1 'LOG6\[[^]]*\]: CERT: Locally installed certificate matched$'
 has c pin-ok 1 "${ACCEPTED}CN=localhost\$"
-through "$(cport pin-bad)" && bad "verifyPeer: a server whose certificate is not pinned was accepted"
+lib_through "$(cport pin-bad)" && bad "verifyPeer: a server whose certificate is not pinned was accepted"
 has c pin-bad 1 'LOG4\[[^]]*\]: CERT: Certificate not found in local repository$'
 has c pin-bad 1 "${REJECTED}CN=localhost\$"
 has c pin-bad 1 "$VERIFY_FAILED_C"

@@ -70,11 +70,7 @@ grep -q 'LOG7\[ui\]: Initializing context \[bar\]$' "$log" || bad "no 'Initializ
 grep -q 'Service \[sec\]\|context \[sec\]' "$log" &&
     bad "the section still named [sec]: $(grep -m1 'Service \[sec\]\|context \[sec\]' "$log")"
 
-through() {  # PORT -> 0 if 100 bytes came back through TLS
-    local count
-    read -r _ _ _ _ count < <($PEERS client "$1" 100 --tls --expect-bytes 100 --timeout 10 2>/dev/null)
-    [ "${count:-0}" = 100 ]
-}
+through() { lib_through "$1" --tls; }  # PORT
 if [ $wrap = 1 ]; then
     # hosts.deny names "bar" and "glob": [sec] is refused as [bar], and
     # [plain] passes under its own name, not the global "glob"
