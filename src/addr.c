@@ -1,9 +1,10 @@
 /*
  * addr.c: turning configured addresses into socket addresses.
  *
- * Owns the address syntax of accept, connect, redirect, local and
- * sessiond: "PORT", "HOST:PORT" split at the last ':' (so ":::443" and
- * "::1:443" are IPv6), or a Unix socket path starting with '/'; name
+ * Owns the address syntax of accept, connect, redirect and sessiond:
+ * "PORT", "HOST:PORT" split at the last ':' (so ":::443" and "::1:443"
+ * are IPv6), or a Unix socket path starting with '/'; that of local (a
+ * host alone, no port: stunnel binds it to an ephemeral port); name
  * resolution with getaddrinfo; and the "127.0.0.1:443" / "::1:443" text
  * form used in log lines. Must never open a socket.
  */
@@ -142,6 +143,36 @@ addr_resolve(const char *spec, const char *defhost, int passive,
 		add(out, ai->ai_addr, ai->ai_addrlen);
 	freeaddrinfo(res);
 	free(host);
+	return 0;
+}
+
+/*
+ * "local = HOST": a host name or address with no port ("*" = any
+ * address), its first address, as stunnel resolves it at its line.
+ * 0, or -1 after logging why.
+ */
+int
+addr_resolve_host(const char *host, struct addr *out)
+{
+	struct addrinfo hints, *res;
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	hints.ai_flags = AI_PASSIVE;
+	rc = getaddrinfo(strcmp(host, "*") == 0 ? NULL : host, "0", &hints,
+	    &res);
+	if (rc != 0) {
+		log_msg(LOG_ERR, "Error resolving \"%s\": %s", host,
+		    gai_text(rc));
+		return -1;
+	}
+	memset(out, 0, sizeof(*out));
+	memcpy(&out->sa, res->ai_addr, res->ai_addrlen);
+	out->len = res->ai_addrlen;
+	freeaddrinfo(res);
 	return 0;
 }
 

@@ -18,6 +18,7 @@ struct addrlist {
 #define ADDR_TEXT_MAX	(108 + 8)
 
 int	 addr_resolve(const char *, const char *, int, struct addrlist *);
+int	 addr_resolve_host(const char *, struct addr *);
 void	 addrlist_free(struct addrlist *);
 const char *addr_text(const struct addr *, char *, size_t);
 

@@ -48,25 +48,26 @@ set_nonblocking(int fd)
 	return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
+/*
+ * "local": the source address, bound to an ephemeral port. A target of
+ * another family is skipped, as stunnel does.
+ */
 static int
 bind_local(struct client *c, int fd, int family)
 {
-	struct addrlist local = { 0 };
-	size_t i;
-	int rc = -1;
+	const struct addr *local = &c->svc->local_addr;
 
-	if (addr_resolve(c->svc->local, NULL, 1, &local) < 0 &&
-	    addr_resolve(c->svc->local, "0", 1, &local) < 0)
+	if (local->sa.ss_family != family) {
+		log_msg(LOG_DEBUG, "Cannot assign an AF=%d address an AF=%d "
+		    "socket", local->sa.ss_family, family);
 		return -1;
-	for (i = 0; i < local.n && rc < 0; i++) {
-		if (local.v[i].sa.ss_family != family)
-			continue;
-		rc = bind(fd, (struct sockaddr *)&local.v[i].sa, local.v[i].len);
-		if (rc < 0)
-			log_errno("bind");
 	}
-	addrlist_free(&local);
-	return rc;
+	if (bind(fd, (const struct sockaddr *)&local->sa, local->len) < 0) {
+		log_errno("bind (ephemeral port)");
+		return -1;
+	}
+	log_msg(LOG_INFO, "bind succeeded on an ephemeral port");
+	return 0;
 }
 
 /* a helper connection (ident, OCSP) to A, with TIMEOUT seconds */
@@ -98,7 +99,7 @@ connect_one(struct client *c, const struct addr *a, unsigned timeout,
 	if (remote && a->sa.ss_family != AF_UNIX &&
 	    sockopt_apply(fd, SOCK_REMOTE, &c->svc->socket_opts) < 0)
 		log_msg(LOG_WARNING, "Failed to set remote socket options");
-	if (remote && c->svc->local != NULL && a->sa.ss_family != AF_UNIX &&
+	if (remote && c->svc->local != NULL &&
 	    bind_local(c, fd, a->sa.ss_family) < 0) {
 		close(fd);
 		return -1;

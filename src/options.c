@@ -124,6 +124,8 @@ static int parse_engine_ref(const struct option *, struct global *,
     struct service *, void *, const char *, const char **);
 static int parse_sessiond(const struct option *, struct global *,
     struct service *, void *, const char *, const char **);
+static int parse_local(const struct option *, struct global *,
+    struct service *, void *, const char *, const char **);
 static int parse_tls_options(const struct option *, struct global *,
     struct service *, void *, const char *, const char **);
 static int parse_ocsp_flag(const struct option *, struct global *,
@@ -262,7 +264,8 @@ static const struct option table[] = {
 	{ "key", S(key), K_STRING, .help = "certificate private key" },
 	{ "libwrap", S(libwrap), K_BOOL, .dflt = "no",
 	  .help = "yes|no use /etc/hosts.allow and /etc/hosts.deny" },
-	{ "local", S(local), K_STRING,
+	{ "local", S(local), K_CUSTOM, .parse = parse_local,
+	  .store = STORE_STRING,
 	  .help = "IP address to be used as source for remote connections" },
 	{ "logId", S(log_id), K_ENUM, .words = logid_words,
 	  .dflt = "sequential", .err = "Invalid connection identifier type",
@@ -559,6 +562,20 @@ parse_sessiond(const struct option *opt UNUSED, struct global *g UNUSED,
 	}
 	svc->sessiond_addr = found.v[0];
 	addrlist_free(&found);
+	free(*(char **)field);
+	*(char **)field = xstrdup(arg);
+	return 0;
+}
+
+/* local = HOST (no port), resolved at its line as stunnel does */
+static int
+parse_local(const struct option *opt UNUSED, struct global *g UNUSED,
+    struct service *svc, void *field, const char *arg, const char **why)
+{
+	if (addr_resolve_host(arg, &svc->local_addr) < 0) {
+		*why = "Failed to resolve local address";
+		return -1;
+	}
 	free(*(char **)field);
 	*(char **)field = xstrdup(arg);
 	return 0;

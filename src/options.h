@@ -67,6 +67,7 @@ struct service {
 	char		*exec;
 	char		*exec_args;
 	char		*local;
+	struct addr	 local_addr;	/* resolved at its line */
 	int		 delay;
 	int		 failover;
 	int		 retry;		/* ms between restarts, -1 = no */
