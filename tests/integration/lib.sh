@@ -14,6 +14,8 @@
 #   lib_classify OUT STATUS           prints "accept", "reject LINE|-" or "error ..."
 #   lib_expect NAME                   prints "VERDICT|DIFFERS_REASON" from EXPECT
 #   lib_bg, lib_wait_for, lib_daemon, lib_port, lib_peer: processes of a test
+#   lib_load NAME CONF [PROG]         starts a daemon, sees it fail or start, stops it
+#   lib_conn_log LOG SECTION          the log lines of SECTION's last connection
 #   lib_through PORT [OPTION...]      do 1000 bytes come back through PORT?
 #   lib_free_port                     a port number nothing listens on
 # The peers (echo, banner, identd, OCSP and HTTP servers, clients...) are
@@ -133,6 +135,27 @@ lib_daemon() {
         echo "daemon $name did not start:"; sed 's/^/    /' "$TEST_TMP/$name.out"
         return 1
     fi
+}
+
+# lib_load NAME CONF [PROG]: start PROG (default: our daemon) on CONF,
+# wait until its configuration fails or it accepts connections, and stop
+# it; its output is in $TEST_TMP/NAME.out
+lib_load() {
+    local name=$1 conf=$2 prog=${3:-${DAEMON:-$STUNNEL}} pid
+    lib_bg "$name" "$prog" "$conf"
+    pid=$LIB_PID
+    lib_wait_for "$TEST_TMP/$name.out" 'Configuration failed|Accepting new connections' 5
+    sleep 0.1
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
+}
+
+# lib_conn_log LOG SECTION: the lines of LOG of the last connection that
+# SECTION accepted (status 1 if it accepted none)
+lib_conn_log() {
+    local id
+    id=$(sed -n "s/.*LOG[0-9]\[\([0-9]*\)\]: Service \[$2\] accepted connection from .*/\1/p" "$1" | tail -n 1)
+    [ -n "$id" ] && grep "LOG[0-9]\[$id\]:" "$1"
 }
 
 # lib_port NAME SERVICE: the port the daemon NAME bound for SERVICE
