@@ -20,16 +20,7 @@ cd - >/dev/null || exit 1
 
 # three backends that say who they are
 for b in primary web mail; do
-    cat >"$TEST_TMP/$b.py" <<EOF
-import socket, sys
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
-open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1]))
-import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-while True:
-    c, _ = s.accept(); c.sendall(b"$b\n"); c.close()
-EOF
-    lib_bg "$b" python3 "$TEST_TMP/$b.py" "$TEST_TMP/$b.port"
-    lib_wait_for "$TEST_TMP/$b.port" '^[0-9]+$' || exit 1
+    lib_peer "$b" banner "$b" --close || exit 1
 done
 cat >"$TEST_TMP/s.conf" <<EOF
 foreground = yes

@@ -22,16 +22,9 @@ c=$TEST_TMP/certs
     openssl ca -config ca.cnf -gencrl -keyfile ca.key -cert ca.pem -out revoked-crl.pem
 ) >/dev/null 2>&1 || { echo "FAIL: client certificates"; exit 1; }
 
+# two backends that say who they are
 for b in app honeypot; do
-    cat >"$TEST_TMP/$b.py" <<EOF
-import os, socket, sys
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)
-open(sys.argv[1] + ".tmp", "w").write(str(s.getsockname()[1])); os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-while True:
-    conn, _ = s.accept(); conn.sendall(b"$b\n"); conn.close()
-EOF
-    lib_bg "$b" python3 "$TEST_TMP/$b.py" "$TEST_TMP/$b.port"
-    lib_wait_for "$TEST_TMP/$b.port" '^[0-9]+$' || exit 1
+    lib_peer "$b" banner "$b" --close || exit 1
 done
 app=$(cat "$TEST_TMP/app.port")
 section() {  # NAME EXTRA-LINES...
