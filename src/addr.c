@@ -184,17 +184,25 @@ addrlist_free(struct addrlist *l)
 	l->n = 0;
 }
 
-/* "127.0.0.1:443", "::1:443" (no brackets, as stunnel logs it) or a path */
+/*
+ * "127.0.0.1:443", "::1:443" (no brackets), "localhost:/path" or "unnamed
+ * socket", as stunnel logs them
+ */
 const char *
 addr_text(const struct addr *a, char *buf, size_t len)
 {
 	char host[NI_MAXHOST], serv[NI_MAXSERV];
 	const struct sockaddr_un *sun;
 
-	if (a->sa.ss_family == AF_UNIX) {
+	if (a->sa.ss_family == AF_UNIX) {	/* as getnameinfo() has it */
 		sun = (const struct sockaddr_un *)&a->sa;
-		snprintf(buf, len, "%s", sun->sun_path[0] != '\0' ?
-		    sun->sun_path : "unnamed socket");
+		if (a->len <= offsetof(struct sockaddr_un, sun_path) ||
+		    sun->sun_path[0] == '\0')
+			snprintf(buf, len, "unnamed socket");
+		else
+			snprintf(buf, len, "localhost:%.*s",
+			    (int)(a->len - offsetof(struct sockaddr_un, sun_path)),
+			    sun->sun_path);
 		return buf;
 	}
 	if (getnameinfo((const struct sockaddr *)&a->sa, a->len, host,

@@ -15,7 +15,7 @@ struct addrlist {
 	size_t		 n;
 };
 
-#define ADDR_TEXT_MAX	(108 + 8)
+#define ADDR_TEXT_MAX	(108 + 16)	/* "localhost:" and a Unix path */
 
 int	 addr_resolve(const char *, const char *, int, struct addrlist *);
 int	 addr_resolve_host(const char *, struct addr *);

@@ -79,8 +79,8 @@ net_connect_to(struct client *c, const struct addr *a, unsigned timeout)
 
 /*
  * One attempt to connect to A within TIMEOUT seconds: the descriptor, or
- * -1 after logging why. REMOTE applies the remote socket options and the
- * "local" source address of a service's own targets.
+ * -1 after logging why. REMOTE binds the "local" source address of a
+ * service's own targets.
  */
 static int
 connect_one(struct client *c, const struct addr *a, unsigned timeout,
@@ -96,9 +96,6 @@ connect_one(struct client *c, const struct addr *a, unsigned timeout,
 		log_errno("remote socket");
 		return -1;
 	}
-	if (remote && a->sa.ss_family != AF_UNIX &&
-	    sockopt_apply(fd, SOCK_REMOTE, &c->svc->socket_opts) < 0)
-		log_msg(LOG_WARNING, "Failed to set remote socket options");
 	if (remote && c->svc->local != NULL &&
 	    bind_local(c, fd, a->sa.ss_family) < 0) {
 		close(fd);
@@ -214,6 +211,9 @@ net_connect_list(struct client *c, const struct addrlist *targets,
 		return -1;
 	}
 	log_connected(c, fd);
+	/* once connected, as stunnel does (not per attempt) */
+	if (sockopt_apply(fd, SOCK_REMOTE, &c->svc->socket_opts) < 0)
+		log_msg(LOG_WARNING, "Failed to set remote socket options");
 	c->remote_fd = fd;
 	return 0;
 }

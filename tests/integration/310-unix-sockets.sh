@@ -57,8 +57,9 @@ EOF
 )
 [ "$out" = "over unix sockets" ] || bad "round trip over Unix sockets: '$out'"
 sleep 0.3
-grep -q "Service \[unix\] (FD=[0-9]*) bound to $TEST_TMP/front.sock" "$TEST_TMP/d.out" || bad "no bound line for the path"
-grep -q "s_connect: connected $TEST_TMP/backend.sock" "$TEST_TMP/d.out" || bad "no connect line for the backend path"
+grep -q "Service \[unix\] (FD=[0-9]*) bound to localhost:$TEST_TMP/front.sock$" "$TEST_TMP/d.out" || bad "no bound line for the path"
+grep -q "s_connect: connected localhost:$TEST_TMP/backend.sock$" "$TEST_TMP/d.out" || bad "no connect line for the backend path"
+grep -q "Service \[unix\] connected remote server from unnamed socket$" "$TEST_TMP/d.out" || bad "the unbound source of a Unix connection not logged as an unnamed socket"
 kill "$pid"
 wait "$pid" 2>/dev/null
 [ -e "$TEST_TMP/front.sock" ] && bad "socket file left behind"
