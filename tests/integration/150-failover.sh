@@ -14,61 +14,11 @@ lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 lib_mktemp
 lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
 
-# backend NAME: answer "NAME\n" to every connection and close
-cat >"$TEST_TMP/backend.py" <<'EOF'
-import os, socket, sys
-name, port_file = sys.argv[1], sys.argv[2]
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("127.0.0.1", 0))
-l.listen(64)
-with open(port_file + ".tmp", "w") as f:
-    f.write("%d\n" % l.getsockname()[1])
-os.rename(port_file + ".tmp", port_file)
-while True:
-    c, _ = l.accept()
-    try:
-        c.sendall(name.encode() + b"\n")
-    except OSError:
-        pass
-    c.close()
-EOF
-
-# TLS client: COUNT sequential connections to PORT; one line each with
-# what it received ("EOF" for nothing, "ERR ..." for errors)
-cat >"$TEST_TMP/clients.py" <<'EOF'
-import socket, ssl, sys
-port, count, ca = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.load_verify_locations(ca)
-for _ in range(count):
-    try:
-        s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10),
-                            server_hostname="localhost")
-        data = b""
-        while True:  # to the daemon's close_notify, then ours: no reset
-            chunk = s.recv(100)
-            if not chunk:
-                break
-            data += chunk
-        try:
-            s.unwrap()
-        except (OSError, ssl.SSLError):
-            pass
-        s.close()
-        print(data.decode().strip() or "EOF", flush=True)
-    except (OSError, ssl.SSLError) as e:
-        print("ERR %s" % e.__class__.__name__, flush=True)
-EOF
-
+# three backends that answer "backend-N" and close
 declare -A BPID BPORT
 for n in 1 2 3; do
-    lib_bg "b$n" python3 "$TEST_TMP/backend.py" "backend-$n" "$TEST_TMP/b$n.port"
-    BPID[$n]=$LIB_PID
-done
-for n in 1 2 3; do
-    lib_wait_for "$TEST_TMP/b$n.port" '^[0-9]+$' 10 || { bad "backend $n did not start"; exit 1; }
-    BPORT[$n]=$(cat "$TEST_TMP/b$n.port")
+    lib_peer "b$n" banner "backend-$n" --close || exit 1
+    BPID[$n]=$LIB_PID BPORT[$n]=$PEER_PORT
 done
 
 # stop_backend N: close backend N's port (and wait until it is closed)
@@ -107,9 +57,11 @@ PRIO=$(lib_port d prio)
 DELAYED=$(lib_port d delayed)
 [ -n "$RR" ] && [ -n "$PRIO" ] && [ -n "$DELAYED" ] || { bad "bound ports missing in the log"; exit 1; }
 
-# clients PORT COUNT: the answers, sorted and counted ("10 backend-1"...)
+# clients PORT COUNT: COUNT TLS connections in turn, each read to its
+# end: the answers ("EOF" for none, "ERR ..." for a failure), sorted and
+# counted ("10 backend-1,...")
 clients() {
-    timeout 60 python3 "$TEST_TMP/clients.py" "$1" "$2" "$TEST_TMP/certs/ca.pem" |
+    timeout 60 $PEERS read "$1" --connections "$2" --tls --ca "$TEST_TMP/certs/ca.pem" --timeout 10 |
         sort | uniq -c | sed 's/^ *//' | tr '\n' ','
 }
 

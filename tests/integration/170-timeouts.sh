@@ -24,40 +24,6 @@ lib_mktemp
 lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
 CA="$TEST_TMP/certs/ca.pem"
 
-# Servers: "bye" answers "bye\n" and closes; "blackhole" listens with a
-# backlog of 0 and fills it with one connection of its own that it never
-# accepts, so that later SYNs are dropped (connect() never completes).
-cat >"$TEST_TMP/servers.py" <<'EOF'
-import os, select, socket, sys, time
-mode, port_file = sys.argv[1], sys.argv[2]
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("127.0.0.1", 0))
-l.listen(64 if mode == "bye" else 0)
-port = l.getsockname()[1]
-if mode == "blackhole":
-    filler = socket.create_connection(("127.0.0.1", port), timeout=5)
-    probe = socket.socket()
-    probe.setblocking(False)
-    probe.connect_ex(("127.0.0.1", port))
-    if select.select([], [probe], [], 0.5)[1]:
-        print("backlog trick does not work here", flush=True)
-        sys.exit(1)
-    probe.close()
-with open(port_file + ".tmp", "w") as f:
-    f.write("%d\n" % port)
-os.rename(port_file + ".tmp", port_file)
-while True:
-    if mode == "blackhole":
-        time.sleep(3600)
-    c, _ = l.accept()
-    try:
-        c.sendall(b"bye\n")
-    except OSError:
-        pass
-    c.close()
-EOF
-
 # Clients; each prints "local PORT" first (its own port, to find its
 # connection in the log), then one result line.
 #   idle PORT       TLS, send nothing: "closed AFTER" | "open AFTER"
@@ -142,13 +108,14 @@ EOF
 
 lib_peer echo echo || exit 1
 ECHO_PORT=$PEER_PORT
-lib_bg bye python3 "$TEST_TMP/servers.py" bye "$TEST_TMP/bye.port"
-lib_bg blackhole python3 "$TEST_TMP/servers.py" blackhole "$TEST_TMP/blackhole.port"
-lib_wait_for "$TEST_TMP/bye.port" '^[0-9]+$' 10 || { bad "server bye did not start: $(cat "$TEST_TMP/bye.out")"; exit 1; }
-BYE_PORT=$(cat "$TEST_TMP/bye.port")
+# the backends: "bye" answers "bye\n" and closes; "blackhole" has a
+# full accept queue, so that its SYNs are dropped (connect() never
+# completes)
+lib_peer bye banner bye --close || exit 1
+BYE_PORT=$PEER_PORT
 HOLE_PORT=
-if lib_wait_for "$TEST_TMP/blackhole.port" '^[0-9]+$' 10; then
-    HOLE_PORT=$(cat "$TEST_TMP/blackhole.port")
+if lib_peer blackhole blackhole 2>/dev/null; then
+    HOLE_PORT=$PEER_PORT
     HOLE_SECTION="[connect]
 accept = 127.0.0.1:0
 connect = 127.0.0.1:$HOLE_PORT
