@@ -136,7 +136,7 @@ grep -q 'User-specified security level set: 0$' "$log" || bad "securityLevel = 0
 # the connection in $TEST_TMP/conn.out
 tls() {
     local s=$1 id; shift
-    (echo ping; sleep 0.4) | timeout 5 openssl s_client -connect "127.0.0.1:$(lib_port d "$s")" \
+    (echo ping; sleep 1.2) | timeout 5 openssl s_client -connect "127.0.0.1:$(lib_port d "$s")" \
         -no_ign_eof "$@" >"$TEST_TMP/tls.out" 2>&1
     id=$(sed -n "s/.*LOG5\[\([0-9]*\)\]: Service \[$s\] accepted connection from .*/\1/p" "$log" | tail -n 1)
     lib_wait_for "$log" "LOG5\[$id\]: Connection [a-z/]+: " 5
