@@ -69,20 +69,7 @@ grep -q 'LOG5\[ui\]: Configuration successful' "$log" || bad "default level lost
 # syslog: facility and ident, to a private /dev/log
 if unshare --mount true 2>/dev/null && command -v python3 >/dev/null; then
     sock="$TEST_TMP/log.sock"
-    python3 - "$sock" >"$TEST_TMP/syslog" <<'PY' &
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-s.settimeout(10)
-try:
-    while True:
-        msg = s.recv(4096).decode(errors="replace")
-        print(msg, flush=True)
-        if "Configuration successful" in msg:
-            break
-except socket.timeout:
-    pass
-PY
+    $PEERS syslog "$sock" --until 'Configuration successful' >"$TEST_TMP/syslog" &
     pypid=$!
     for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
     write_conf "debug = local3.notice" "service = tunnel-test" "foreground = quiet"

@@ -7,24 +7,7 @@
 lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 lib_mktemp
 lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
-cat >"$TEST_TMP/unix-echo.py" <<'EOF'
-import os, socket, sys, threading
-path = sys.argv[1]
-s = socket.socket(socket.AF_UNIX); s.bind(path); s.listen(8)
-print("ready", flush=True)
-def echo(c):
-    while True:
-        d = c.recv(65536)
-        if not d:
-            break
-        c.sendall(d)
-    c.close()
-while True:
-    c, _ = s.accept()
-    threading.Thread(target=echo, args=(c,), daemon=True).start()
-EOF
-lib_bg backend python3 "$TEST_TMP/unix-echo.py" "$TEST_TMP/backend.sock"
-lib_wait_for "$TEST_TMP/backend.out" ready || exit 1
+lib_peer backend echo --unix "$TEST_TMP/backend.sock" || exit 1
 owner=
 if [ "$(id -u)" = 0 ] && getent passwd nobody >/dev/null; then
     owner="setuid = nobody"

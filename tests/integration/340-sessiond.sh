@@ -25,31 +25,23 @@ conf "127.0.0.1:$cache_port" >"$TEST_TMP/s.conf"
 lib_daemon a "$TEST_TMP/s.conf" || exit 1
 lib_daemon b "$TEST_TMP/s.conf" || exit 1
 
-# one connection per port in order, each offering the previous session;
-# prints "new" or "reused" for each
-cat >"$TEST_TMP/client.py" <<'END_OF_CLIENT'
-import socket, ssl, sys
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-if sys.argv[1] == "1.2":
-    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-    ctx.options |= ssl.OP_NO_TICKET
-session = None
-for port in sys.argv[2:]:
-    with socket.create_connection(("127.0.0.1", int(port)), timeout=10) as raw:
-        s = ctx.wrap_socket(raw, session=session)
-        s.sendall(b"x")
-        assert s.recv(1) == b"x"
-        print("reused" if s.session_reused else "new")
-        session = s.session
-        s.unwrap()
-END_OF_CLIENT
+# sessions VERSION PORT...: one connection per port in order, each
+# offering the previous session and echoing "x"; prints "new x" or
+# "reused x" for each
+sessions() {
+    local v=$1
+    shift
+    if [ "$v" = 1.2 ]; then
+        $PEERS sessions "$@" --tls-version 1.2 --no-ticket --send x$'\n' 2>&1 | tr '\n' ' '
+    else
+        $PEERS sessions "$@" --send x$'\n' 2>&1 | tr '\n' ' '
+    fi
+}
 pa=$(lib_port a shared)
 pb=$(lib_port b shared)
 for v in 1.2 1.3; do
-    got=$(python3 "$TEST_TMP/client.py" $v "$pa" "$pb" "$pa" 2>&1 | tr '\n' ' ')
-    [ "$got" = "new reused reused " ] || bad "TLS $v across two instances: $got"
+    got=$(sessions $v "$pa" "$pb" "$pa")
+    [ "$got" = "new x reused x reused x " ] || bad "TLS $v across two instances: $got"
 done
 sleep 0.3
 grep -q 'LOG6\[[0-9]*\]: cache_transfer: request=new, timeout=300, id=[0-9A-F]\{64\}, length=[0-9]*$' \
@@ -67,10 +59,10 @@ if command -v stunnel4 >/dev/null; then
     lib_wait_for "$TEST_TMP/ref.out" 'Accepting new connections|Configuration failed' 10
     pr=$(lib_port ref shared)
     if [ -n "$pr" ]; then
-        got=$(python3 "$TEST_TMP/client.py" 1.2 "$pa" "$pr" "$pa" 2>&1 | tr '\n' ' ')
-        [ "$got" = "new reused reused " ] || bad "ours -> stunnel4 -> ours: $got"
-        got=$(python3 "$TEST_TMP/client.py" 1.2 "$pr" "$pb" 2>&1 | tr '\n' ' ')
-        [ "$got" = "new reused " ] || bad "stunnel4 -> ours: $got"
+        got=$(sessions 1.2 "$pa" "$pr" "$pa")
+        [ "$got" = "new x reused x reused x " ] || bad "ours -> stunnel4 -> ours: $got"
+        got=$(sessions 1.2 "$pr" "$pb")
+        [ "$got" = "new x reused x " ] || bad "stunnel4 -> ours: $got"
     else
         bad "stunnel4 did not start"; sed 's/^/    /' "$TEST_TMP/ref.out"
     fi
@@ -79,8 +71,8 @@ fi
 # the cache server goes away: full handshakes, no failure
 kill "$cache_pid"
 wait "$cache_pid" 2>/dev/null
-got=$(python3 "$TEST_TMP/client.py" 1.2 "$pa" "$pb" 2>&1 | tr '\n' ' ')
-[ "$got" = "new new " ] || bad "without the cache server: $got"
+got=$(sessions 1.2 "$pa" "$pb")
+[ "$got" = "new x new x " ] || bad "without the cache server: $got"
 sleep 0.3
 grep -Eq 'cache_transfer: (recv timeout|recv: Connection refused)' "$TEST_TMP/b.out" ||
     bad "no line about the missing cache server"

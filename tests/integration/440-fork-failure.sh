@@ -51,19 +51,6 @@ lib_wait_for "$log" 'Accepting new connections|Configuration failed' ||
     { echo "FAIL: the daemon did not start"; cat "$log"; exit 1; }
 port=$(lib_port s s)
 
-# the first client: one line echoed, then it holds on while FILE exists
-cat >"$TEST_TMP/holder.py" <<'EOF'
-import os, socket, ssl, sys, time
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10))
-s.sendall(b"ping\n")
-print("held" if s.recv(10) == b"ping\n" else "no echo", flush=True)
-while os.path.exists(sys.argv[2]):
-    time.sleep(0.05)
-s.close()
-EOF
 # the second: prints "EOF" when closed without data, "RESET" when reset
 cat >"$TEST_TMP/probe.py" <<'EOF'
 import socket, sys
@@ -74,7 +61,8 @@ except ConnectionResetError:
     print("RESET")
 EOF
 touch "$TEST_TMP/hold"
-lib_bg holder python3 "$TEST_TMP/holder.py" "$port" "$TEST_TMP/hold"
+# the first client: one line echoed, then it holds on while the file exists
+lib_bg holder $PEERS hold "$port" --tls --while "$TEST_TMP/hold" --timeout 10
 lib_wait_for "$TEST_TMP/holder.out" '^(held|no echo)' 10
 grep -qx held "$TEST_TMP/holder.out" || bad "the first connection did not work: $(cat "$TEST_TMP/holder.out")"
 got=$(timeout 10 python3 "$TEST_TMP/probe.py" "$port" 2>&1)
@@ -87,8 +75,7 @@ grep -q 'suspended' "$log" && bad "accepting was suspended: $(grep -m1 'suspende
 # the first client leaves, its process is reaped, and a third is served
 rm "$TEST_TMP/hold"
 lib_wait_for "$log" 'LOG6\[ui\]: Process [0-9]+ (finished|terminated)' 10
-read -r _ sent _ received count < <($PEERS client "$port" 1000 --tls --expect-bytes 1000 --timeout 10)
-[ "$count" = 1000 ] && [ "$sent" = "$received" ] || bad "once a process was free again, no data came back"
+lib_through "$port" --tls || bad "once a process was free again, no data came back"
 kill -0 "$spid" 2>/dev/null || bad "the daemon died"
 
 # ---- an exec+connect section that cannot start ----------------------------
