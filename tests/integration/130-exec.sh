@@ -29,29 +29,12 @@ if [ "${DAEMON:-}" = "$REFERENCE" ]; then setenv_line=; fork_build=0; fi
 lib_issue "$certs" client "/C=PL/O=Test/CN=client" ||
     { echo "FAIL: client certificate"; exit 1; }
 
-# tlsget.py PORT [CERT]: TLS client (no server verification) that prints
-# "LOCAL_PORT=N", then everything it receives until EOF (CRs removed)
-cat >"$T/tlsget.py" <<'EOF'
-import socket, ssl, sys
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.check_hostname = False
-ctx.verify_mode = ssl.CERT_NONE
-if len(sys.argv) > 2:
-    ctx.load_cert_chain(sys.argv[2])
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=20)
-print("LOCAL_PORT=%d" % s.getsockname()[1], flush=True)
-s = ctx.wrap_socket(s, server_hostname="localhost")
-data = b""
-while True:
-    try:
-        chunk = s.recv(65536)
-    except (OSError, ssl.SSLError):
-        break
-    if not chunk:
-        break
-    data += chunk
-sys.stdout.write(data.decode("utf-8", "replace").replace("\r", ""))
-EOF
+# tlsget PORT [CERT]: a TLS client (no server verification) that prints
+# "local N" (its own port), then everything it receives until EOF (CRs
+# removed)
+tlsget() {
+    timeout 20 $PEERS read "$1" --tls ${2:+--cert "$2"} --show-port --timeout 20
+}
 
 # the programs
 cat >"$T/env.sh" <<'EOF'
@@ -164,8 +147,8 @@ grep -Eq "LOG5\[$id\]: Connection closed: $n byte\(s\) sent to TLS, $n byte\(s\)
     bad "exec cat: no 'Connection closed: $n byte(s) sent to TLS, $n byte(s) sent to socket'"
 
 # 2. the environment and execArgs, with a client certificate
-out=$(timeout 20 python3 "$T/tlsget.py" "${port[env]}" "$certs/client.pem")
-lport=$(sed -n 's/^LOCAL_PORT=//p' <<<"$out")
+out=$(tlsget "${port[env]}" "$certs/client.pem")
+lport=$(sed -n 's/^local //p' <<<"$out")
 want() {  # NAME=VALUE WHAT
     grep -qxF -- "$1" <<<"$out" || bad "$2: expected '$1', got '$(grep "^${1%%=*}=" <<<"$out")'"
 }
@@ -178,20 +161,20 @@ want "SSL_CLIENT_I_DN=CN=Test CA" "exec environment (client certificate)"
 check_child "$log" env "exec env"
 
 # ... and without one: no SSL_CLIENT_* variables
-out=$(timeout 20 python3 "$T/tlsget.py" "${port[env-nocert]}")
-lport=$(sed -n 's/^LOCAL_PORT=//p' <<<"$out")
+out=$(tlsget "${port[env-nocert]}")
+lport=$(sed -n 's/^local //p' <<<"$out")
 want "ARGS=" "execArgs = sh FILE"
 want "REMOTE_PORT=$lport" "exec environment"
 want "SSL_CLIENT_DN=unset" "exec environment (no client certificate)"
 want "SSL_CLIENT_I_DN=unset" "exec environment (no client certificate)"
 
 # 3. pty = yes: a terminal; without it: none
-out=$(timeout 20 python3 "$T/tlsget.py" "${port[pty]}")
+out=$(tlsget "${port[pty]}")
 grep -Eqx 'TTY=/dev/pts/[0-9]+' <<<"$out" || bad "pty = yes: tty says '$(grep '^TTY=' <<<"$out")'"
 want "STDIN_TTY=yes" "pty = yes"
 want "STDOUT_TTY=yes" "pty = yes"
 check_child "$log" pty "pty = yes"
-out=$(timeout 20 python3 "$T/tlsget.py" "${port[nopty]}")
+out=$(tlsget "${port[nopty]}")
 grep -Eq '^TTY=/dev/' <<<"$out" && bad "no pty: the program has a terminal: $(grep '^TTY=' <<<"$out")"
 want "STDIN_TTY=no" "no pty"
 want "STDOUT_TTY=no" "no pty"

@@ -20,63 +20,13 @@ lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
 CA="$TEST_TMP/certs/ca.pem"
 MSG="hello through inetd mode $$"
 
-# TLS client: connect, send the message, read as many bytes back, send
-# close_notify and read to the end. Prints "local PORT" (its own port, as
-# the daemon should log it) and "got TEXT".
-cat >"$TEST_TMP/tls_client.py" <<'EOF'
-import socket, ssl, sys
-port, msg, ca = int(sys.argv[1]), sys.argv[2].encode(), sys.argv[3]
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.load_verify_locations(ca)
-raw = socket.create_connection(("127.0.0.1", port), timeout=10)
-print("local %d" % raw.getsockname()[1], flush=True)
-s = ctx.wrap_socket(raw, server_hostname="localhost")
-s.sendall(msg)
-got = b""
-while len(got) < len(msg):
-    data = s.recv(4096)
-    if not data:
-        break
-    got += data
-try:
-    s.unwrap()
-except (OSError, ssl.SSLError):
-    pass
-print("got %s" % got.decode(errors="replace"), flush=True)
-EOF
-
-# Hand-over: accept one connection, run "STUNNEL CONF" on it (stdin and
-# stdout = the socket, stderr = ERRFILE), print "peer ADDR:PORT" and
-# "exit STATUS".
-cat >"$TEST_TMP/handover.py" <<'EOF'
-import os, signal, socket, subprocess, sys
-stunnel, conf, port_file, err_file = sys.argv[1:5]
-l = socket.socket()
-l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(("127.0.0.1", 0))
-l.listen(1)
-with open(port_file + ".tmp", "w") as f:
-    f.write("%d\n" % l.getsockname()[1])
-os.rename(port_file + ".tmp", port_file)
-l.settimeout(20)
-conn, peer = l.accept()
-l.close()
-print("peer %s:%d" % peer, flush=True)
-with open(err_file, "wb") as err:
-    p = subprocess.Popen([stunnel, conf], stdin=conn, stdout=conn,
-                         stderr=err, close_fds=True)
-conn.close()
-def stop(*_):  # the test's cleanup: take the daemon along
-    p.kill()
-    sys.exit(1)
-signal.signal(signal.SIGTERM, stop)
-try:
-    rc = p.wait(timeout=20)
-except subprocess.TimeoutExpired:
-    p.kill()
-    rc = "timeout"
-print("exit %s" % rc, flush=True)
-EOF
+# tls_client PORT: a TLS client that sends the message, reads as many
+# bytes back and sends close_notify; prints "local PORT" (its own port,
+# as the daemon should log it), then what came back
+tls_client() {
+    timeout 20 $PEERS read "$1" --tls --ca "$CA" --send "$MSG" --expect-bytes ${#MSG} \
+        --show-port --timeout 10 2>&1
+}
 
 lib_peer echo echo || exit 1
 ECHO_PORT=$PEER_PORT
@@ -107,7 +57,7 @@ if ! command -v xinetd >/dev/null 2>&1; then
 elif [ "$(id -u)" != 0 ]; then
     echo "note: (a) skipped: xinetd with 'user = root' needs root"
 else
-    XPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    XPORT=$(lib_free_port)
     inetd_conf "$TEST_TMP/xinetd-stunnel.conf" "$TEST_TMP/xinetd-stunnel.log" "connect = 127.0.0.1:$ECHO_PORT"
     cat >"$TEST_TMP/xinetd.conf" <<EOF
 defaults
@@ -133,9 +83,9 @@ EOF
        ! grep -q 'Started working: 1 available service' "$TEST_TMP/xinetd.log"; then
         bad "(a) xinetd did not start"; sed 's/^/    /' "$TEST_TMP/xinetd.log" "$TEST_TMP/xinetd.out"
     else
-        out=$(timeout 20 python3 "$TEST_TMP/tls_client.py" "$XPORT" "$MSG" "$CA" 2>&1)
+        out=$(tls_client "$XPORT")
         lport=$(sed -n 's/^local //p' <<<"$out")
-        [ "$(sed -n 's/^got //p' <<<"$out")" = "$MSG" ] ||
+        [ "$(sed 1d <<<"$out")" = "$MSG" ] ||
             { bad "(a) xinetd: no echo through stunnel: $out"; sed 's/^/    /' "$TEST_TMP/xinetd-stunnel.log" 2>/dev/null; }
         lib_wait_for "$TEST_TMP/xinetd-stunnel.log" 'Connection (closed|reset)' 5
         check_log "$TEST_TMP/xinetd-stunnel.log" "$lport" ${#MSG} "(a) xinetd"
@@ -149,16 +99,18 @@ handover() {
     local name=$1
     inetd_conf "$TEST_TMP/$name.conf" "$TEST_TMP/$name.log" "$2"
     handover_start "$name" || return 1
-    OUT=$(timeout 20 python3 "$TEST_TMP/tls_client.py" "$(cat "$TEST_TMP/$name.port")" "$MSG" "$CA" 2>&1)
+    OUT=$(tls_client "$(cat "$TEST_TMP/$name.port")")
     LPORT=$(sed -n 's/^local //p' <<<"$OUT")
     handover_end "$name"
 }
-# handover_start NAME: the hand-over script with NAME.conf, waiting for a
-# client on the port in NAME.port; handover_end NAME: wait for its end
+# handover_start NAME: the hand-over (peers.py inetd: it accepts one
+# connection and runs the daemon on NAME.conf with the socket as its
+# standard input and output, its stderr in NAME.err; it prints "peer
+# ADDR:PORT" and "exit STATUS"), waiting for a client on the port in
+# NAME.port; handover_end NAME: wait for its end
 handover_start() {
-    lib_bg "$1" python3 "$TEST_TMP/handover.py" "$STUNNEL" "$TEST_TMP/$1.conf" \
-        "$TEST_TMP/$1.port" "$TEST_TMP/$1.err"
-    lib_wait_for "$TEST_TMP/$1.port" '^[0-9]+$' 10 || { bad "$1: hand-over script did not start"; return 1; }
+    lib_peer "$1" inetd "$STUNNEL" "$TEST_TMP/$1.conf" --err "$TEST_TMP/$1.err" ||
+        { bad "$1: hand-over script did not start"; return 1; }
 }
 handover_end() {
     lib_wait_for "$TEST_TMP/$1.out" '^exit ' 15 || bad "$1: the daemon did not end after the connection"
@@ -172,7 +124,7 @@ for name in connect exec; do
     esac
     handover "$name" "$endpoint" || continue
     log="$TEST_TMP/$name.log"
-    [ "$(sed -n 's/^got //p' <<<"$OUT")" = "$MSG" ] ||
+    [ "$(sed 1d <<<"$OUT")" = "$MSG" ] ||
         { bad "$what: no echo: $OUT"; sed 's/^/    /' "$log" "$TEST_TMP/$name.err" 2>/dev/null; }
     grep -qx "peer 127.0.0.1:$LPORT" "$TEST_TMP/$name.out" ||
         bad "$what: the hand-over script saw another client ($(head -1 "$TEST_TMP/$name.out"), client port $LPORT)"
