@@ -30,24 +30,10 @@ lib_mktemp
 lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
 c=$TEST_TMP/certs
 echo "through the SOCKS tunnel" >"$TEST_TMP/index.html"
-cat >"$TEST_TMP/web.py" <<'END_OF_WEB'
-import functools, http.server, os, socket, sys
-handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[2])
-class Server(http.server.ThreadingHTTPServer):
-    address_family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
-srv = Server((sys.argv[1], 0), handler)
-with open(sys.argv[3] + ".tmp", "w") as f:
-    f.write("%d\n" % srv.server_address[1])
-os.rename(sys.argv[3] + ".tmp", sys.argv[3])
-srv.serve_forever()
-END_OF_WEB
-lib_bg web python3 "$TEST_TMP/web.py" 10.77.0.1 "$TEST_TMP" "$TEST_TMP/web.port"
-lib_wait_for "$TEST_TMP/web.port" '^[0-9]+$' || { echo "FAIL: web server"; exit 1; }
-web=$(cat "$TEST_TMP/web.port")
-lib_bg local python3 "$TEST_TMP/web.py" 127.0.0.1 "$TEST_TMP" "$TEST_TMP/local.port"
-lib_wait_for "$TEST_TMP/local.port" '^[0-9]+$' || { echo "FAIL: loopback web server"; exit 1; }
-lib_bg local6 python3 "$TEST_TMP/web.py" ::1 "$TEST_TMP" "$TEST_TMP/local6.port"
-lib_wait_for "$TEST_TMP/local6.port" '^[0-9]+$' || { echo "FAIL: IPv6 loopback web server"; exit 1; }
+lib_peer web http "$TEST_TMP" --bind 10.77.0.1 || exit 1
+web=$PEER_PORT
+lib_peer local http "$TEST_TMP" --bind 127.0.0.1 || exit 1
+lib_peer local6 http "$TEST_TMP" --bind ::1 || exit 1
 
 cat >"$TEST_TMP/server.conf" <<EOF
 foreground = yes
@@ -113,17 +99,8 @@ done
 cat >"$TEST_TMP/bypass.py" <<'END_OF_BYPASS'
 # raw SOCKS requests for this host's own addresses: each must be refused
 # with the protocol's refusal and nothing after it
-import ipaddress, os, socket, struct, sys, threading
+import ipaddress, os, socket, struct, sys
 vpn, p4, p6, tmp = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-unix = socket.socket(socket.AF_UNIX)
-unix.bind(os.path.join(tmp, "u:%d" % p4))   # what "HOST:PORT" makes of a path
-unix.listen(8)
-def serve_unix():
-    while True:
-        conn = unix.accept()[0]
-        conn.sendall(b"HTTP/1.0 200 OK\r\n\r\nreached by a Unix socket\n")
-        conn.close()
-threading.Thread(target=serve_unix, daemon=True).start()
 def ask(req, reply_len):
     s = socket.create_connection(("127.0.0.1", vpn), timeout=10)
     s.sendall(req)
@@ -172,6 +149,8 @@ path = os.path.join(tmp, "u").encode()
 check("SOCKS5 name: a Unix socket", socks5(3, bytes([len(path)]) + path, p4), b"\5\0\5\4\0\1" + bytes(6))
 sys.exit(failed)
 END_OF_BYPASS
+# a server on the Unix socket that "HOST:PORT" would make of a path
+lib_peer unix banner "reached by a Unix socket" --close --unix "$TEST_TMP/u:$local" || exit 1
 python3 "$TEST_TMP/bypass.py" "$vpn" "$local" "$local6" "$TEST_TMP" || bad "this host's own services were reachable"
 sleep 0.3
 for line in 'LOG6\[[0-9]*\]: SOCKS4 address received' 'LOG6\[[0-9]*\]: SOCKS4a resolved "10.77.0.1" to 1 host(s)' \
@@ -185,21 +164,10 @@ done
 
 # client mode: a section asks the SOCKS server at the other end of its
 # TLS connection for protocolHost, SOCKS 5 inside TLS
-cat >"$TEST_TMP/get.py" <<'END_OF_GET'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-s.sendall(b"GET /index.html HTTP/1.0\r\n\r\n")
-data = b""
-try:
-    while True:
-        chunk = s.recv(4096)
-        if not chunk:
-            break
-        data += chunk
-except OSError:     # refused: reset
-    pass
-print(data.split(b"\r\n\r\n", 1)[-1].decode(errors="replace").strip())
-END_OF_GET
+# get PORT: the page through a client section (nothing when refused)
+get() {
+    curl -s --max-time 10 "http://127.0.0.1:$1/index.html"
+}
 socks_client_conf() {  # SERVER-PORT
     printf 'foreground = yes\nsyslog = no\ndebug = info\n'
     for s in "by-address 10.77.0.1:$web" "by-name web.test.:$web" "loopback 127.0.0.1:$web"; do
@@ -209,11 +177,11 @@ socks_client_conf() {  # SERVER-PORT
 }
 socks_client_conf "$(lib_port s socks)" >"$TEST_TMP/sc.conf"
 lib_daemon sc "$TEST_TMP/sc.conf" || exit 1
-[ "$(python3 "$TEST_TMP/get.py" "$(lib_port sc by-address)")" = "through the SOCKS tunnel" ] ||
+[ "$(get "$(lib_port sc by-address)")" = "through the SOCKS tunnel" ] ||
     bad "client mode: no page through our SOCKS server"
-[ "$(python3 "$TEST_TMP/get.py" "$(lib_port sc loopback)")" = "" ] ||
+[ "$(get "$(lib_port sc loopback)")" = "" ] ||
     bad "client mode: a loopback destination was reached"
-python3 "$TEST_TMP/get.py" "$(lib_port sc by-name)" >/dev/null 2>&1
+get "$(lib_port sc by-name)" >/dev/null 2>&1
 sleep 0.3
 for line in 'LOG6\[[0-9]*\]: Sending SOCKS5 IPv4 address' 'LOG6\[[0-9]*\]: Sending SOCKS5 DOMAINNAME' \
     'LOG6\[[0-9]*\]: SOCKS5 request succeeded' \
@@ -237,7 +205,7 @@ if command -v stunnel4 >/dev/null; then
         bad "stunnel4 as the client -> our SOCKS server: no page"
     socks_client_conf "$(lib_port refs socks)" >"$TEST_TMP/sc2.conf"
     lib_daemon sc2 "$TEST_TMP/sc2.conf" || exit 1
-    [ "$(python3 "$TEST_TMP/get.py" "$(lib_port sc2 by-address)")" = "through the SOCKS tunnel" ] ||
+    [ "$(get "$(lib_port sc2 by-address)")" = "through the SOCKS tunnel" ] ||
         bad "our SOCKS client section -> stunnel4 as the SOCKS server: no page"
 fi
 exit $fail
