@@ -71,44 +71,11 @@ openssl verify -CAfile "$c/ca.pem" "$c/odd.pem" >/dev/null || { echo "FAIL: the 
 
 # the plain-side peers: smtp, pop3, imap servers, a CONNECT proxy and an
 # ident server, each saying BAD where a line of its protocol goes
-cat >"$TEST_TMP/talker.py" <<'END_OF_TALKER'
-import os, socket, sys, threading
-kind, bad, portfile = sys.argv[1], open(sys.argv[2], "rb").read(), sys.argv[3]
-say = {"smtp": b"220 " + bad + b"\r\n", "pop3": b"+OK " + bad + b"\r\n", "imap": b"* OK " + bad + b"\r\n",
-       "connect": None, "ident": None}[kind]
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", 113 if kind == "ident" else 0))
-s.listen(8)
-open(portfile + ".tmp", "w").write(str(s.getsockname()[1]))
-os.rename(portfile + ".tmp", portfile)
-def serve(c):
-    try:
-        if say is not None:
-            c.sendall(say)
-        f = c.makefile("rb")
-        if kind == "connect":
-            while f.readline().strip():
-                pass
-            c.sendall(b"HTTP/1.0 403 " + bad + b"\r\n\r\n")
-        elif kind == "ident":
-            q = f.readline().strip()
-            c.sendall(q + b" : USERID : UNIX : " + bad.replace(b"\n", b"") + b"\r\n")
-        else:
-            f.readline()
-            c.sendall(b"502 " + bad + b"\r\n")
-        f.readline()
-    except OSError:
-        pass
-    c.close()
-while True:
-    conn, _ = s.accept()
-    threading.Thread(target=serve, args=(conn,), daemon=True).start()
-END_OF_TALKER
-for kind in smtp pop3 imap connect ident; do
-    lib_bg "$kind" python3 "$TEST_TMP/talker.py" "$kind" "$TEST_TMP/bad" "$TEST_TMP/$kind.port"
-    lib_wait_for "$TEST_TMP/$kind.port" '^[0-9]+$' || { echo "FAIL: $kind server"; exit 1; }
-done
+lib_peer smtp dialogue "say:220 $BAD" hear "say:502 $BAD" hear || exit 1
+lib_peer pop3 dialogue "say:+OK $BAD" hear "say:502 $BAD" hear || exit 1
+lib_peer imap dialogue "say:* OK $BAD" hear "say:502 $BAD" hear || exit 1
+lib_peer connect dialogue hear-header "say:HTTP/1.0 403 $BAD" say: hear || exit 1
+lib_peer ident identd "${BAD//$'\n'/}" --port 113 || exit 1
 lib_peer echo echo || exit 1
 key=$(openssl rand -hex 32)
 printf 'bob:%s\n' "$key" >"$TEST_TMP/psk.txt"
