@@ -226,6 +226,18 @@ cache_of(SSL_CTX *ctx)
 	return SSL_CTX_get_ex_data(ctx, ex_index);
 }
 
+static void
+log_session_id(const unsigned char *id, unsigned len)
+{
+	char hex[2 * SSL_MAX_SSL_SESSION_ID_LENGTH + 1];
+	unsigned i;
+
+	for (i = 0; i < len && i < SSL_MAX_SSL_SESSION_ID_LENGTH; i++)
+		snprintf(hex + 2 * i, 3, "%02X", id[i]);
+	hex[2 * i] = '\0';
+	log_msg(LOG_INFO, "Session id: %s", hex);
+}
+
 static int
 new_cb(SSL *ssl, SSL_SESSION *sess)
 {
@@ -234,17 +246,17 @@ new_cb(SSL *ssl, SSL_SESSION *sess)
 	unsigned len;
 
 	log_msg(LOG_DEBUG, "New session callback");
-	if (SSL_is_server(ssl)) {
+	id = SSL_SESSION_get_id(sess, &len);
+	if (!SSL_is_server(ssl)) {
+		if (SSL_SESSION_is_resumable(sess))
+			store(cache, (const unsigned char *)CLIENT_KEY,
+			    sizeof(CLIENT_KEY) - 1, sess);
+	} else if (SSL_version(ssl) < TLS1_3_VERSION ||
+	    (SSL_get_options(ssl) & SSL_OP_NO_TICKET)) {
 		/* TLS 1.3 tickets carry the session: no lookup by id follows */
-		if (SSL_version(ssl) >= TLS1_3_VERSION &&
-		    !(SSL_get_options(ssl) & SSL_OP_NO_TICKET))
-			return 0;
-		id = SSL_SESSION_get_id(sess, &len);
 		store(cache, id, len, sess);
-	} else if (SSL_SESSION_is_resumable(sess)) {
-		store(cache, (const unsigned char *)CLIENT_KEY,
-		    sizeof(CLIENT_KEY) - 1, sess);
 	}
+	log_session_id(id, len);
 	return 0;	/* we keep no reference */
 }
 

@@ -155,6 +155,8 @@ log_outcome(struct client *c)
 	log_msg(LOG_INFO, "%s ciphersuite: %s (%d-bit encryption)",
 	    SSL_get_version(c->ssl), SSL_CIPHER_get_name(cipher), bits);
 	log_peer_key(c->ssl);
+	/* OpenSSL 3 as Debian builds it has no compression methods */
+	log_msg(LOG_DEBUG, "Compression: null, expansion: null");
 }
 
 /* the reason a handshake step failed, in stunnel's words */

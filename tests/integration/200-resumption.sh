@@ -47,6 +47,8 @@ second() {  # PORT OPTIONS...
 sleep 0.3
 grep -q 'LOG6\[[0-9]*\]: TLS accepted: previous session reused' "$TEST_TMP/s.out" ||
     bad "no 'TLS accepted: previous session reused' line"
+grep -Eq 'LOG6\[[0-9]+\]: Session id: [0-9A-F]{64}$' "$TEST_TMP/s.out" ||
+    bad "no 'Session id: HEX' line for a new session"
 
 # a client section, three connections: the second and third resume
 cat >"$TEST_TMP/c.conf" <<EOF
