@@ -475,7 +475,10 @@ ctx_init(struct service *svc)
 	    set_curves(svc, ctx) < 0)
 		return -1;
 	verify_set_mode(svc, ctx);
-	if (!svc->client || verify_chain_wanted(svc))
+	if (!svc->client && svc->cert == NULL && svc->psk != NULL)
+		log_msg(LOG_NOTICE, "OCSP: Server OCSP stapling is "
+		    "incompatible with PSK");
+	else if (!svc->client || verify_chain_wanted(svc))
 		ocsp_stapling_attach(ctx, svc->client);
 	if (svc->psk != NULL)
 		psk_attach(ctx, svc->client);

@@ -59,6 +59,8 @@ grep -q 'LOG6\[[0-9]*\]: PSK client configured for identity "alice"' "$TEST_TMP/
 grep -q 'TLSv1.2 ciphersuite: .*PSK' "$TEST_TMP/c.out" || bad "no TLS 1.2 PSK ciphersuite"
 grep -q 'LOG6\[[0-9]*\]: PSK identity not found: mallory' "$TEST_TMP/s.out" || bad "unknown identity not logged"
 grep -q 'LOG6\[[0-9]*\]: TLS accepted: PSK' "$TEST_TMP/s.out" || bad "no 'TLS accepted: PSK'"
+grep -q 'LOG5\[ui\]: OCSP: Server OCSP stapling is incompatible with PSK' "$TEST_TMP/s.out" ||
+    bad "no 'Server OCSP stapling is incompatible with PSK' for a server without a certificate"
 
 # a foreign TLS client with the key
 out=$( (echo via-s_client; sleep 1) | timeout 5 openssl s_client -connect "127.0.0.1:$sport" \
