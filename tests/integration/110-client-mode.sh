@@ -20,57 +20,6 @@ size=$((64 << 20))
     -addext "keyUsage=critical,keyCertSign,cRLSign") >/dev/null 2>&1 ||
     { echo "FAIL: second CA"; exit 1; }
 
-# revclient.py PORT BYTES: send BYTES of text lines (a-z0-9, 1..8000
-# characters, each ending in \n) while reading, shut down writing, read
-# until EOF; prints "sent SHA expected SHA received SHA COUNT", where
-# "expected" is every line reversed (what s_server -rev answers).
-cat >"$TEST_TMP/revclient.py" <<'EOF'
-import hashlib, os, random, selectors, socket, sys, time
-port, total = int(sys.argv[1]), int(sys.argv[2])
-alpha = b"abcdefghijklmnopqrstuvwxyz0123456789"
-table = bytes(alpha[i % len(alpha)] for i in range(256))
-data = bytearray(os.urandom(total).translate(table))
-sent, expected, received = hashlib.sha256(), hashlib.sha256(), hashlib.sha256()
-pos = 0
-while pos < total:
-    end = min(pos + random.randint(2, 8001), total) - 1
-    if total - end - 1 < 2:
-        end = total - 1
-    data[end] = 10
-    expected.update(bytes(data[pos:end])[::-1] + b"\n")
-    pos = end + 1
-data = bytes(data)
-sent.update(data)
-s = socket.create_connection(("127.0.0.1", port), timeout=60)
-s.setblocking(False)
-sel = selectors.DefaultSelector()
-sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE)
-off, count, deadline = 0, 0, time.monotonic() + 60
-while True:
-    if time.monotonic() > deadline:
-        sys.exit("revclient: timed out after %d bytes" % count)
-    for key, ev in sel.select(timeout=1):
-        if ev & selectors.EVENT_WRITE:
-            try:
-                off += s.send(data[off:off + 65536])
-            except BlockingIOError:
-                pass
-            if off == total:
-                s.shutdown(socket.SHUT_WR)
-                sel.modify(s, selectors.EVENT_READ)
-        if ev & selectors.EVENT_READ:
-            try:
-                chunk = s.recv(65536)
-            except BlockingIOError:
-                continue
-            if not chunk:
-                print("sent %s expected %s received %s %d" % (sent.hexdigest(),
-                      expected.hexdigest(), received.hexdigest(), count), flush=True)
-                sys.exit(0)
-            received.update(chunk)
-            count += len(chunk)
-EOF
-
 # conn_lines SERVICE: the log lines of the connections SERVICE accepted
 conn_lines() {
     local id
@@ -140,7 +89,7 @@ for s in rev echo badhost badca; do
 done
 
 # (a) 64 MiB of lines to s_server -rev, every line back reversed
-read -r _ sent _ expected _ received count < <(python3 "$TEST_TMP/revclient.py" "${port[rev]}" $size)
+read -r _ sent _ expected _ received count < <($PEERS rev-client "${port[rev]}" $size --timeout 60)
 [ "$count" = $size ] || bad "s_server -rev: received ${count:-no} bytes of $size"
 [ -n "$sent" ] && [ "$expected" = "$received" ] || bad "s_server -rev: lines did not come back reversed"
 wait_closed rev || bad "[rev] no closing line"

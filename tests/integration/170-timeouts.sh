@@ -24,87 +24,6 @@ lib_mktemp
 lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
 CA="$TEST_TMP/certs/ca.pem"
 
-# Clients; each prints "local PORT" first (its own port, to find its
-# connection in the log), then one result line.
-#   idle PORT       TLS, send nothing: "closed AFTER" | "open AFTER"
-#   active PORT S   TLS, one byte each 0.5 s for S seconds: "ok N" | "broken AFTER"
-#   plain PORT      TCP only, send nothing: "closed AFTER" | "open AFTER"
-#   close PORT      TLS, read to the daemon's close_notify, never answer it,
-#                   then time the TCP close: "data TEXT fin AFTER" | "... open AFTER"
-#   rst PORT        TLS, wait 0.5 s without reading, close with unread data
-#                   (the kernel sends a reset): "done"
-cat >"$TEST_TMP/client.py" <<'EOF'
-import os, select, socket, ssl, sys, time
-mode, port = sys.argv[1], int(sys.argv[2])
-ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-ctx.load_verify_locations(sys.argv[3])
-raw = socket.create_connection(("127.0.0.1", port), timeout=15)
-print("local %d" % raw.getsockname()[1], flush=True)
-t0 = time.monotonic()
-def since():
-    return "%.1f" % (time.monotonic() - t0)
-def wait_close(fd, limit):
-    """until EOF or reset on the raw descriptor"""
-    end = time.monotonic() + limit
-    while time.monotonic() < end:
-        r, _, _ = select.select([fd], [], [], 0.1)
-        if r:
-            try:
-                if not os.read(fd, 65536):
-                    return True
-            except ConnectionResetError:
-                return True
-    return False
-if mode == "plain":
-    print(("closed " if wait_close(raw.fileno(), 15) else "open ") + since())
-    sys.exit(0)
-s = ctx.wrap_socket(raw, server_hostname="localhost")
-t0 = time.monotonic()
-if mode == "idle":
-    try:
-        while s.recv(100):
-            pass
-        print("closed " + since())
-    except TimeoutError:
-        print("open " + since())
-    except (OSError, ssl.SSLError):
-        print("closed " + since())
-elif mode == "active":
-    n = 0
-    try:
-        while time.monotonic() - t0 < float(sys.argv[4]):
-            s.sendall(b"x")
-            if s.recv(1) != b"x":
-                raise OSError("no echo")
-            n += 1
-            time.sleep(0.5)
-        print("ok %d" % n)
-    except (OSError, ssl.SSLError):
-        print("broken " + since())
-    try:
-        s.unwrap()
-    except (OSError, ssl.SSLError):
-        pass
-elif mode == "close":
-    data = b""
-    try:
-        while True:
-            chunk = s.recv(100)
-            if not chunk:
-                break
-            data += chunk
-    except (OSError, ssl.SSLError) as e:
-        print("error %s" % e)
-        sys.exit(0)
-    t0 = time.monotonic()
-    # the daemon's close_notify is in; ours is never sent
-    print("data %s %s %s" % (data.decode().strip(),
-          "fin" if wait_close(s.fileno(), 15) else "open", since()))
-elif mode == "rst":
-    time.sleep(0.5)
-    s.close()  # no close_notify; unread data: the kernel sends a reset
-    print("done")
-EOF
 
 lib_peer echo echo || exit 1
 ECHO_PORT=$PEER_PORT
@@ -151,12 +70,21 @@ EOF
 lib_daemon d "$TEST_TMP/s.conf" || exit 1
 log="$TEST_TMP/d.out"
 
-# client NAME MODE SECTION [ARGS]: start a client in the background
+# client NAME MODE SECTION [ARGS]: start "peers.py stall MODE" in the
+# background: it prints "local PORT" first (its own port, to find its
+# connection in the log), then one result line.
+#   idle        TLS, send nothing: "closed AFTER" | "open AFTER"
+#   active S    TLS, one byte each 0.5 s for S seconds: "ok N" | "broken AFTER"
+#   plain       TCP only, send nothing: "closed AFTER" | "open AFTER"
+#   close       TLS, read to the daemon's close_notify, never answer it,
+#               then time the TCP close: "data TEXT fin AFTER" | "... open AFTER"
+#   rst         TLS, wait 0.5 s without reading, close with unread data
+#               (the kernel sends a reset): "done"
 client() {
     local name=$1 mode=$2 port
     port=$(lib_port d "$3")
     [ -n "$port" ] || { bad "no port for [$3]"; return 1; }
-    lib_bg "$name" timeout 30 python3 "$TEST_TMP/client.py" "$mode" "$port" "$CA" "${@:4}"
+    lib_bg "$name" timeout 30 $PEERS stall "$mode" "$port" "${@:4}" --ca "$CA"
 }
 
 # result NAME: wait for the client and print its result line

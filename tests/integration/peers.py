@@ -25,6 +25,24 @@ listens, or else to stdout. lib.sh's lib_peer starts one and waits.
       TLS server that sends BYTES random bytes, half-closes its raw
       socket (a FIN, no close_notify), reads until EOF, and prints
       "sent SHA received SHA COUNT" for every connection.
+  peers.py rev-client PORT BYTES [--timeout S]
+      Plain client for "openssl s_server -rev": sends BYTES of text lines
+      (a-z0-9, 1 to 8000 characters, each ending in LF) while it reads,
+      shuts down writing, reads until EOF, and prints "sent SHA expected
+      SHA received SHA COUNT", "expected" being every line reversed.
+  peers.py stall MODE PORT [SECONDS] [--ca CA]
+      A client that stalls as the daemon's timeouts must end. It prints
+      "local PORT" (its own port), then one result line; AFTER is the
+      time since its handshake (since its connect for plain):
+        idle     TLS, sends nothing: "closed AFTER" or "open AFTER"
+        active   TLS, one byte echoed each 0.5 s for SECONDS: "ok N"
+                 (N round trips) or "broken AFTER"
+        plain    TCP only, sends nothing: "closed AFTER" or "open AFTER"
+        close    TLS, reads to the daemon's close_notify, never answers
+                 it, then times the TCP close: "data TEXT fin AFTER" or
+                 "data TEXT open AFTER"
+        rst      TLS, waits 0.5 s without reading, then closes with data
+                 unread (the kernel sends a reset): "done"
   peers.py sink PORT [--tls ...]
       Reads until EOF and prints "received SHA COUNT".
   peers.py roundtrip PORT COUNT [--tls ...]
@@ -96,6 +114,7 @@ import functools
 import hashlib
 import http.server
 import os
+import random
 import select
 import selectors
 import signal
@@ -300,6 +319,125 @@ def client(args):
     print("sent %s received %s %d" % (sent.hexdigest(), received.hexdigest(),
                                        count), flush=True)
 
+
+def rev_client(args):
+    alpha = b"abcdefghijklmnopqrstuvwxyz0123456789"
+    table = bytes(alpha[i % len(alpha)] for i in range(256))
+    total = args.bytes
+    data = bytearray(os.urandom(total).translate(table))
+    expected = hashlib.sha256()
+    pos = 0
+    while pos < total:
+        end = min(pos + random.randint(2, 8001), total) - 1
+        if total - end - 1 < 2:
+            end = total - 1
+        data[end] = 10
+        expected.update(bytes(data[pos:end])[::-1] + b"\n")
+        pos = end + 1
+    data = bytes(data)
+    received = hashlib.sha256()
+    s = socket.create_connection(("127.0.0.1", args.port), timeout=args.timeout)
+    s.setblocking(False)
+    sel = selectors.DefaultSelector()
+    sel.register(s, selectors.EVENT_READ | selectors.EVENT_WRITE)
+    off, count, deadline = 0, 0, time.monotonic() + args.timeout
+    while True:
+        if time.monotonic() > deadline:
+            raise SystemExit("rev-client: timed out after %d bytes" % count)
+        for _, ev in sel.select(timeout=1):
+            if ev & selectors.EVENT_WRITE:
+                try:
+                    off += s.send(data[off:off + CHUNK])
+                except BlockingIOError:
+                    pass
+                if off == total:
+                    s.shutdown(socket.SHUT_WR)
+                    sel.modify(s, selectors.EVENT_READ)
+            if ev & selectors.EVENT_READ:
+                try:
+                    chunk = s.recv(CHUNK)
+                except BlockingIOError:
+                    continue
+                if not chunk:
+                    print("sent %s expected %s received %s %d" % (
+                        hashlib.sha256(data).hexdigest(), expected.hexdigest(),
+                        received.hexdigest(), count), flush=True)
+                    return
+                received.update(chunk)
+                count += len(chunk)
+
+def wait_close(fd, limit):
+    """until EOF or reset on the raw descriptor"""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try:
+                if not os.read(fd, 65536):
+                    return True
+            except ConnectionResetError:
+                return True
+    return False
+
+
+def stall(args):
+    raw = socket.create_connection(("127.0.0.1", args.port), timeout=15)
+    print("local %d" % raw.getsockname()[1], flush=True)
+    t0 = time.monotonic()
+
+    def since():
+        return "%.1f" % (time.monotonic() - t0)
+    if args.mode == "plain":
+        print(("closed " if wait_close(raw.fileno(), 15) else "open ") + since())
+        return
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(args.ca)
+    s = ctx.wrap_socket(raw, server_hostname="localhost")
+    t0 = time.monotonic()
+    if args.mode == "idle":
+        try:
+            while s.recv(100):
+                pass
+            print("closed " + since())
+        except TimeoutError:
+            print("open " + since())
+        except (OSError, ssl.SSLError):
+            print("closed " + since())
+    elif args.mode == "active":
+        n = 0
+        try:
+            while time.monotonic() - t0 < args.seconds:
+                s.sendall(b"x")
+                if s.recv(1) != b"x":
+                    raise OSError("no echo")
+                n += 1
+                time.sleep(0.5)
+            print("ok %d" % n)
+        except (OSError, ssl.SSLError):
+            print("broken " + since())
+        try:
+            s.unwrap()
+        except (OSError, ssl.SSLError):
+            pass
+    elif args.mode == "close":
+        data = b""
+        try:
+            while True:
+                chunk = s.recv(100)
+                if not chunk:
+                    break
+                data += chunk
+        except (OSError, ssl.SSLError) as e:
+            print("error %s" % e)
+            return
+        t0 = time.monotonic()
+        # the daemon's close_notify is in; ours is never sent
+        print("data %s %s %s" % (data.decode().strip(),
+              "fin" if wait_close(s.fileno(), 15) else "open", since()))
+    else:
+        time.sleep(0.5)
+        s.close()  # no close_notify; unread data: the kernel sends a reset
+        print("done")
 
 def sink(args):
     s = connect(args)
@@ -659,11 +797,12 @@ def main():
     servers["inetd"].add_argument("conf")
     servers["inetd"].add_argument("--err", required=True)
     for name in ("client", "eof-client", "sink", "roundtrip", "read", "hold",
-                 "hammer"):
+                 "hammer", "rev-client"):
         p = sub.add_parser(name)
         p.add_argument("port", type=int)
-        if name in ("client", "eof-client"):
+        if name in ("client", "eof-client", "rev-client"):
             p.add_argument("bytes", type=int)
+        if name in ("client", "eof-client"):
             p.add_argument("--half-close", action="store_true")
         if name in ("client", "eof-client", "read"):
             p.add_argument("--expect-bytes", type=int)
@@ -688,6 +827,11 @@ def main():
     p.add_argument("--no-ticket", action="store_true")
     p.add_argument("--send")
     sub.add_parser("sessiond").add_argument("--port-file")
+    p = sub.add_parser("stall")
+    p.add_argument("mode", choices=("idle", "active", "plain", "close", "rst"))
+    p.add_argument("port", type=int)
+    p.add_argument("seconds", type=float, nargs="?", default=0)
+    p.add_argument("--ca")
     p = sub.add_parser("syslog")
     p.add_argument("path")
     p.add_argument("--until")
@@ -707,7 +851,7 @@ def main():
         "silent": silent, "blackhole": blackhole, "inetd": inetd,
         "syslog": syslog, "client": client, "eof-client": client,
         "sink": sink, "roundtrip": roundtrip, "read": read, "hold": hold,
-        "hammer": hammer,
+        "hammer": hammer, "rev-client": rev_client, "stall": stall,
     }
     args.raw_eof = args.cmd == "eof-client"
     if args.cmd in handlers:
