@@ -12,7 +12,7 @@ lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 lib_mktemp
 lib_make_certs "$TEST_TMP/certs" || { echo "FAIL: certificates"; exit 1; }
 c=$TEST_TMP/certs
-ocsp_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+ocsp_port=$(lib_free_port)
 aia="authorityInfoAccess=OCSP;URI:http://127.0.0.1:$ocsp_port"
 (
     cd "$c" || exit 1
@@ -39,7 +39,7 @@ done
 servers=(good:good revoked:revoked unknown:unknown good:none unknown:none)
 for i in "${!servers[@]}"; do
     cert=${servers[$i]%%:*} staple=${servers[$i]#*:}
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    port=$(lib_free_port)
     args=(-accept "$port" -cert "$c/$cert.pem" -www -quiet)
     [ "$staple" != none ] && args+=(-status_file "$c/$staple.der")
     lib_bg "server$i" openssl s_server "${args[@]}"
