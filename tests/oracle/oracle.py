@@ -25,6 +25,7 @@ import shlex
 import signal
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import threading
@@ -36,6 +37,10 @@ SCENARIOS = os.path.join(HERE, "scenarios")
 TABLE = os.path.join(HERE, "DIFFERENCES")
 UNCOVERED = os.path.join(HERE, "UNCOVERED")
 SKIP = 77
+# the longest wait for one thing the daemon must do (start, reload, end
+# a connection): far above what it takes, even on a loaded machine under
+# a sanitizer; a step that reaches it shows as a difference, not a hang
+LIMIT = float(os.environ.get("ORACLE_LIMIT", "20"))
 
 # ---------------------------------------------------------------------
 # Normalisation: the only place where log lines and peer lines are
@@ -63,6 +68,11 @@ RULES = [
     # whether poll() saw the hang-up before read() saw the EOF is timing
     (re.compile(r"(Read|Write) socket closed \((read|write) hangup\)"),
      r"\1 socket closed (\2socket)"),
+    # times inside messages (OCSP "This update", "Revoked at"): the
+    # clock, and the certificates are made anew for each run
+    (re.compile(r"\b\d{4}\.\d\d\.\d\d \d\d:\d\d:\d\d\b"), "#time"),
+    # the terminal a pty = yes program gets is the first one free
+    (re.compile(r"/dev/pts/\d+"), "/dev/pts/#"),
     # stunnel 5.75's debug allocator names its own source files
     (re.compile(r"/tmp/st575/src/"), "#src/"),
 ]
@@ -92,6 +102,22 @@ def parse_log(raw, paths):
             stream, event = "stderr", normalise(line, paths)
         streams.setdefault(stream, []).append(event)
     return streams
+
+
+def merge_reaping(events):
+    """Children that end together are reaped by one SIGCHLD or by two,
+    as the signals happen to come: a reaping pass right after another
+    one ("Processing SIGCHLD", "Retrieving pid statuses with waitpid()"
+    after a "Process # finished" line, once the table took its lines
+    out) is taken into the first."""
+    i = 0
+    while i + 1 < len(events):
+        if (i and events[i].endswith("]: Processing SIGCHLD") and
+                events[i + 1].endswith("]: Retrieving pid statuses with waitpid()") and
+                re.search(r"\]: Process # finished with code \d+$", events[i - 1])):
+            del events[i:i + 2]
+        else:
+            i += 1
 
 
 # ---------------------------------------------------------------------
@@ -194,6 +220,7 @@ class Side:
         self.events = {}
         self.lock = threading.Lock()
         self.daemon = None
+        self.base_threads = 1
         self.logf = open(os.path.join(d, "log"), "ab")
         self.sessions = {}
         self.vars = {"CERTS": certs, "TMP": d, "SRC": os.path.dirname(HERE)}
@@ -201,11 +228,14 @@ class Side:
         self.cert_names = cert_fingerprints(certs)
         self.conf_path = os.path.join(d, "stunnel.conf")
         self.finished = {}          # backend port -> connections ended
+        self.clients = 0            # clients started so far
         with open(os.path.join(certs, "psk.txt")) as f:
             for i, line in enumerate(f, 1):
                 self.vars["PSK%d" % i] = line.strip().split(":", 1)[1]
 
     def record(self, stream, text):
+        if stream == "client":      # one stream per client, numbered
+            stream = "client %d" % self.clients
         with self.lock:
             self.events.setdefault(stream, []).append(text)
 
@@ -232,8 +262,13 @@ class Side:
                 kw = {k: self.subst(v) for k, v in kw.items()}
                 pos = [self.subst(a) for a in pos]
                 for pos, kw in expand(verb, pos, kw):
+                    if verb in CLIENTS:
+                        self.clients += 1
                     getattr(self, "do_" + verb.replace("-", "_"))(*pos, **kw)
                     self.settle()
+        except Exception as e:      # a bug of the runner or of a scenario
+            self.record("runner", "line %d: %s: %s" % (lineno, type(e).__name__, e))
+            raise
         finally:
             self.do_stop()
             for p in self.procs:
@@ -247,8 +282,8 @@ class Side:
         with open(os.path.join(self.dir, "log"), "rb") as f:
             return f.read().decode("utf-8", "replace")
 
-    def wait_log(self, pattern, limit=5.0):
-        end = time.monotonic() + limit
+    def wait_log(self, pattern, limit=None):
+        end = time.monotonic() + (limit or LIMIT)
         while time.monotonic() < end:
             if re.search(pattern, self.log_text()):
                 return True
@@ -257,25 +292,38 @@ class Side:
             time.sleep(0.02)
         return False
 
+    def log_size(self):
+        n = 0
+        for name in ("log", "output.log"):
+            try:
+                n += os.path.getsize(os.path.join(self.dir, name))
+            except OSError:
+                pass
+        return n
+
     def settle(self):
-        """Wait until the daemon is quiet: no connection process left
-        (a fork build) and nothing logged for a moment."""
+        """Wait until the daemon is quiet: no connection left (no child
+        process, not even one waiting to be reaped, in a fork build; no
+        thread beyond those it had once started, in a thread build) and
+        nothing logged for a moment."""
         quiet = float(self.scen.options.get("settle", "0.25"))
-        end = time.monotonic() + 8
+        end = time.monotonic() + LIMIT
         size, since = -1, time.monotonic()
         while time.monotonic() < end:
-            now_size = os.path.getsize(os.path.join(self.dir, "log"))
+            now_size = self.log_size()
             if now_size != size:
                 size, since = now_size, time.monotonic()
-            elif time.monotonic() - since >= quiet and not self.busy_children():
+            elif time.monotonic() - since >= quiet and not self.busy():
                 return
             time.sleep(0.03)
 
-    def busy_children(self):
+    def busy(self):
         if not self.daemon or self.daemon.poll() is not None:
             return False
         if self.scen.options.get("children") == "keep":
             return False
+        if self.threads() > self.base_threads:
+            return True
         for pid in os.listdir("/proc"):
             if not pid.isdigit():
                 continue
@@ -284,9 +332,35 @@ class Side:
                     stat = f.read().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(stat[1]) == self.daemon.pid and stat[0] != "Z":
-                return True
+            if int(stat[1]) == self.daemon.pid:
+                return True     # running, or a zombie not reaped yet
         return False
+
+    def threads(self):
+        try:
+            return len(os.listdir("/proc/%d/task" % self.daemon.pid))
+        except OSError:
+            return 0
+
+    def wait_count(self, pattern, before, limit=None):
+        """until PATTERN is in the log more than BEFORE times"""
+        end = time.monotonic() + (limit or LIMIT)
+        while time.monotonic() < end:
+            if self.count(pattern) > before:
+                return True
+            if self.daemon and self.daemon.poll() is not None:
+                return False
+            time.sleep(0.02)
+        return False
+
+    def count(self, pattern):
+        text = self.log_text()
+        try:
+            with open(os.path.join(self.dir, "output.log"), "rb") as f:
+                text += f.read().decode("utf-8", "replace")
+        except OSError:
+            pass
+        return len(re.findall(pattern, text, re.M))
 
     def do_start(self, conf="main", stdin=None):
         self.write_conf(conf)
@@ -296,6 +370,8 @@ class Side:
             stdout=stdin if stdin is not None else self.logf, stderr=self.logf)
         if stdin is None:
             self.wait_log(r"Accepting new connections|Configuration failed")
+        # a thread build starts its own threads (cron) before accepting
+        self.base_threads = self.threads()
 
     def do_stop(self):
         d = self.daemon
@@ -305,7 +381,7 @@ class Side:
         if d.poll() is None:
             d.send_signal(signal.SIGTERM)
             try:
-                d.wait(5)
+                d.wait(LIMIT)
             except subprocess.TimeoutExpired:
                 d.kill()
                 d.wait()
@@ -313,10 +389,27 @@ class Side:
 
     def do_hup(self, conf="main"):
         self.write_conf(conf)
-        self.daemon.send_signal(signal.SIGHUP)
+        done = r"Configuration successful|Failed to reload|Configuration failed"
+        before = self.count(done)
+        self.signal_and_wait(signal.SIGHUP)
+        self.wait_count(done, before)
 
     def do_signal(self, name):
-        self.daemon.send_signal(getattr(signal, "SIG" + name))
+        self.signal_and_wait(getattr(signal, "SIG" + name))
+
+    # what both daemons log at debug level when their main loop takes a
+    # signal (in the log file of "output =" if there is one)
+    SIGNAL_LINES = {signal.SIGHUP: "SIGNAL_RELOAD_CONFIG",
+                    signal.SIGUSR1: "SIGNAL_REOPEN_LOG",
+                    signal.SIGUSR2: "SIGUSR2", signal.SIGTERM: "SIGNAL_TERMINATE"}
+
+    def signal_and_wait(self, sig):
+        """send SIG and wait until the daemon has taken it (settle() then
+        waits for what follows)"""
+        pattern = r"Processing " + self.SIGNAL_LINES.get(sig, "SIG")
+        before = self.count(pattern)
+        self.daemon.send_signal(sig)
+        self.wait_count(pattern, before)
 
     def do_wait_backend(self, port, count="1"):
         """until the backend on PORT has ended COUNT connections"""
@@ -337,16 +430,15 @@ class Side:
 
     def serve(self, port, handler, count=0):
         s = self.listen(port)
-        stream = "backend %s" % port
-
         def loop():
             n = 0
             while not count or n < int(count):
                 conn, _ = s.accept()
                 n += 1
+                stream = "backend %s %d" % (port, n)   # one per connection
                 self.record(stream, "accepted")
                 try:
-                    conn.settimeout(10)
+                    conn.settimeout(LIMIT)
                     handler(conn, stream)
                 except (OSError, ssl.SSLError) as e:
                     self.record(stream, "error %s" % describe(e))
@@ -367,11 +459,22 @@ class Side:
             text = unescape(kw.get("text", "hello from backend\n"))
 
             def hello(c, st):
+                # then a half-close, and read to the end: closing with
+                # bytes unread would reset the connection, or not,
+                # depending on when the daemon's bytes arrive
                 c.sendall(text)
-                self.record(st, "sent %r" % text)
+                c.shutdown(socket.SHUT_WR)
+                self.record(st, "sent %r, then EOF" % text)
+                self.record(st, "got %s" % drain(c, 10, digest=False))
             self.serve(port, hello)
-        elif kind == "close":
-            self.serve(port, lambda c, st: None)
+        elif kind in ("close", "reset"):
+            def close(c, st):
+                if kw.get("read") == "tls":     # the first TLS record
+                    self.record(st, "read %s" % read_record(c))
+                if kind == "reset":
+                    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                 struct.pack("ii", 1, 0))
+            self.serve(port, close)
         elif kind == "tls-echo":
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(os.path.join(self.certs, kw.get("cert", "server.pem")))
@@ -405,17 +508,17 @@ class Side:
             try:
                 data = conn.recv(65536)
             except ConnectionResetError:
-                self.record(stream, "got %s, then reset" % show(got))
+                self.record(stream, "got %s, then reset" % show_bytes(got))
                 return
             except (OSError, ssl.SSLError) as e:
-                self.record(stream, "got %s, then %s" % (show(got), describe(e)))
+                self.record(stream, "got %s, then %s" % (show_bytes(got), describe(e)))
                 return
             if not data:
                 break
             got += data
             if not late:
                 conn.sendall(data)
-        self.record(stream, "got %s, then EOF" % show(got))
+        self.record(stream, "got %s, then EOF" % show_bytes(got))
         if late:
             conn.sendall(b"late:" + got)
         if isinstance(conn, ssl.SSLSocket):
@@ -441,7 +544,7 @@ class Side:
                     if not c:
                         break
                     line += c
-                self.record(stream, "read %s" % show(line))
+                self.record(stream, "read %s" % show_bytes(line))
                 if not line:
                     return
             elif kind == "TLS":
@@ -456,7 +559,7 @@ class Side:
                     if not c:
                         break
                     got += c
-                self.record(stream, "read %s" % show(got))
+                self.record(stream, "read %s" % show_bytes(got))
             elif kind == "H":
                 head = b""
                 while not head.endswith(b"\r\n\r\n"):
@@ -464,7 +567,7 @@ class Side:
                     if not c:
                         break
                     head += c
-                self.record(stream, "read %s" % show(head))
+                self.record(stream, "read %s" % show_bytes(head))
             elif kind == "ECHO":
                 self.echo(conn, stream)
 
@@ -510,7 +613,7 @@ class Side:
 
     def do_tls(self, port, send="hello\n", expect=None, sni=None, cert=None,
                ca=None, ver=None, session=None, tickets="yes", close="notify",
-               stream="client", host=None):
+               stream="client", host=None, wait=None):
         """a TLS client: handshake, send, read the echo (or until EOF with
         expect=eof, or N bytes), then close_notify and wait for the end"""
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -530,21 +633,23 @@ class Side:
         data = unescape(send)
         try:
             raw = socket.create_connection((host or "127.0.0.1", int(port)),
-                                           timeout=5)
+                                           timeout=LIMIT)
         except OSError as e:
             self.record(stream, "connect %s: %s" % (port, describe(e)))
             return
+        keep = raw.dup()    # wrap_socket() takes raw, and closes it on failure
         try:
             t = ctx.wrap_socket(raw, server_hostname=sni,
                                 session=self.sessions.get(session, [None])[0])
         except (OSError, ssl.SSLError) as e:
             self.record(stream, "handshake %s: %s" % (port, describe(e)))
-            self.record(stream, "then %s" % drain(raw))
-            raw.close()
+            self.record(stream, "then %s" % drain(keep))
+            keep.close()
             return
+        keep.close()
         self.record(stream, "handshake %s: %s server-cert=%s reused=%s" % (
             port, t.version(), self.cert_name(t), yesno(t.session_reused)))
-        end = self.exchange(t, data, expect, stream)
+        end = self.exchange(t, data, expect, stream, wait)
         if session:
             self.sessions[session] = (t.session, ctx)
         if close == "notify" and end == "ok":
@@ -555,19 +660,31 @@ class Side:
                 self.record(stream, "close_notify: %s" % describe(e))
         t.close()
 
-    def exchange(self, s, data, expect, stream):
+    def exchange(self, s, data, expect, stream, wait=None):
+        got = b""
+        if wait:        # read until the peer has said WAIT, then send
+            wait = unescape(wait)
+            while wait not in got:
+                try:
+                    chunk = s.recv(65536)
+                except (OSError, ssl.SSLError):
+                    break
+                if not chunk:
+                    break
+                got += chunk
         if data:
             try:
                 s.sendall(data)
-            except (BrokenPipeError, ConnectionResetError):
-                # the peer reset before or while we wrote: as seen by a read
-                self.record(stream, "got b'' (ConnectionResetError)")
-                return "ConnectionResetError"
-            except (OSError, ssl.SSLError) as e:
-                self.record(stream, "send: %s" % describe(e))
+            except (OSError, ssl.SSLError):
+                # The peer ended the connection before or while we wrote
+                # (e.g. a TLS 1.3 server refusing our certificate after
+                # our Finished): whether the write notices depends on
+                # when its alert arrives. What it sent is still there to
+                # read, so the read below tells how it ended.
+                pass
         want = len(data) if expect is None else (
             -1 if expect == "eof" else int(expect))
-        got, end = b"", "ok"
+        end = "ok"
         while want < 0 or len(got) < want:
             try:
                 chunk = s.recv(65536)
@@ -581,21 +698,21 @@ class Side:
                 end = "EOF"
                 break
             got += chunk
-        self.record(stream, "got %s (%s)" % (show(got), end))
+        self.record(stream, "got %s (%s)" % (show_bytes(got), end))
         return end
 
     def do_plain(self, port, send="hello\n", expect=None, half="no",
                  stream="client"):
         """a plain TCP client (client mode sections, non-TLS bytes)"""
         try:
-            s = socket.create_connection(("127.0.0.1", int(port)), timeout=5)
+            s = socket.create_connection(("127.0.0.1", int(port)), timeout=LIMIT)
         except ConnectionRefusedError as e:
             self.record(stream, "connect %s: %s" % (port, describe(e)))
             return
         except OSError as e:    # reset before connect() returned: a race
             self.record(stream, "got b'' (%s)" % describe(e))
             return
-        s.settimeout(5)
+        s.settimeout(LIMIT)
         data = unescape(send)
         if half == "yes":
             s.sendall(data)
@@ -615,7 +732,7 @@ class Side:
         p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE)
         try:
-            out, err = p.communicate(unescape(send), timeout=5)
+            out, err = p.communicate(unescape(send), timeout=LIMIT)
         except subprocess.TimeoutExpired:
             p.kill()
             out, err = p.communicate()
@@ -624,7 +741,7 @@ class Side:
         for line in err.decode(errors="replace").splitlines():
             if line.startswith(keep) or "alert" in line:
                 self.record(stream, "s_client: " + re.sub(r"^[0-9A-F]+:", "", line))
-        self.record(stream, "s_client got %s" % show(out))
+        self.record(stream, "s_client got %s" % show_bytes(out))
 
     def do_inetd(self, mode="tls", conf="main", **kw):
         """inetd mode: the daemon started on one end of a socket pair, a
@@ -635,20 +752,21 @@ class Side:
         if mode == "tls":
             self.tls_on(a, **kw)
         else:
-            self.exchange(a, unescape(kw.get("send", "hello\n")), None, "client")
+            self.exchange(a, unescape(kw.get("send", "hello\n")), kw.get("expect"),
+                          "client")
             a.shutdown(socket.SHUT_WR)
             self.record("client", "then %s" % drain(a))
         a.close()
         try:
-            self.daemon.wait(5)
+            self.daemon.wait(LIMIT)
         except subprocess.TimeoutExpired:
             pass
 
-    def tls_on(self, sock, send="hello\n", stream="client"):
+    def tls_on(self, sock, send="hello\n", expect=None, stream="client"):
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
-        sock.settimeout(5)
+        sock.settimeout(LIMIT)
         try:
             t = ctx.wrap_socket(sock, server_hostname=None)
         except (OSError, ssl.SSLError) as e:
@@ -656,7 +774,7 @@ class Side:
             return
         self.record(stream, "handshake: %s server-cert=%s" % (
             t.version(), self.cert_name(t)))
-        if self.exchange(t, unescape(send), None, stream) != "ok":
+        if self.exchange(t, unescape(send), expect, stream) != "ok":
             return
         try:
             t.unwrap()
@@ -668,7 +786,7 @@ class Side:
         """send raw bytes and close at once (a peer that gives up in the
         middle of the handshake)"""
         try:
-            s = socket.create_connection(("127.0.0.1", int(port)), timeout=5)
+            s = socket.create_connection(("127.0.0.1", int(port)), timeout=LIMIT)
         except OSError as e:
             self.record(stream, "connect %s: %s" % (port, describe(e)))
             return
@@ -700,6 +818,7 @@ def expand(verb, pos, kw):
     return runs
 
 
+CLIENTS = ("tls", "plain", "sclient", "raw", "inetd")
 TLS_VERSIONS = {"1.2": ssl.TLSVersion.TLSv1_2, "1.3": ssl.TLSVersion.TLSv1_3}
 
 
@@ -711,7 +830,7 @@ def unescape(text):
     return text.encode("latin-1").decode("unicode_escape").encode("latin-1")
 
 
-def show(data):
+def show_bytes(data):
     if len(data) <= 200:
         return repr(data)
     return "%d bytes sha256 %s" % (len(data), hashlib.sha256(data).hexdigest()[:16])
@@ -725,11 +844,13 @@ def describe(e):
     return type(e).__name__
 
 
-def drain(s):
+def drain(s, limit=10, digest=True):
     """read what is left until EOF: "EOF", "reset" or "timeout" (and the
-    bytes, if any)"""
+    bytes, if any; only their size if not DIGEST, e.g. a ClientHello)"""
+    def show(data):
+        return show_bytes(data) if digest or len(data) <= 200 else "%d bytes" % len(data)
     got = b""
-    s.settimeout(3)
+    s.settimeout(limit)
     try:
         while True:
             d = s.recv(65536)
@@ -742,6 +863,26 @@ def drain(s):
         return "reset" + (" after %s" % show(got) if got else "")
     except OSError as e:
         return describe(e)
+
+
+def read_record(s):
+    """one TLS record (a ClientHello): "TLS record TYPE", or what came
+    that is not one"""
+    head = b""
+    while len(head) < 5:
+        c = s.recv(5 - len(head))
+        if not c:
+            return "EOF after %s" % show_bytes(head)
+        head += c
+    if head[0] not in (20, 21, 22, 23):
+        return "not TLS: %s" % show_bytes(head)
+    left = struct.unpack("!H", head[3:5])[0]
+    while left:
+        c = s.recv(left)
+        if not c:
+            return "EOF in a TLS record"
+        left -= len(c)
+    return "a TLS record of type %d" % head[0]
 
 
 def cert_fingerprints(certs):
@@ -779,19 +920,25 @@ class Entry:
         self.lineno, self.scopes, self.patterns, self.why = lineno, [], [], ""
 
     def in_scope(self, scen_id):
-        return any(fnmatch.fnmatchcase(scen_id, s) for s in self.scopes)
+        """scope: words are globs; one starting with ! takes out what it
+        matches"""
+        def match(s):
+            return fnmatch.fnmatchcase(scen_id, s.lstrip("!"))
+        return (any(match(s) for s in self.scopes if s[0] != "!") and
+                not any(match(s) for s in self.scopes if s[0] == "!"))
 
     def families(self):
-        return {s.split("/", 1)[0] for s in self.scopes}
+        return {s.split("/", 1)[0] for s in self.scopes if s[0] != "!"}
 
 
-def load_table():
-    entries, cur, generated = [], None, False
-    with open(TABLE) as f:
+KINDS = ("deliberate", "environment", "openssl", "debug-detail", "open")
+
+
+def load_table(path=None):
+    entries, cur = [], None
+    with open(path or TABLE) as f:
         for lineno, line in enumerate(f, 1):
             line = line.rstrip("\n")
-            if line.startswith("# ---- found by the oracle"):
-                generated = True
             if not line.strip() or line.startswith("#"):
                 cur = None if not line.strip() else cur
                 continue
@@ -799,25 +946,27 @@ def load_table():
             key, value = key.strip(), value.strip()
             if key == "scope":
                 cur = Entry(lineno)
-                cur.generated = generated
                 entries.append(cur)
                 for s in value.replace(",", " ").split():
                     cur.scopes.append(s if "/" in s else s + "/*")
             elif cur is None:
                 raise SystemExit("DIFFERENCES:%d: entry must start with scope:" % lineno)
-            elif key in ("ours", "ref", "any"):
-                cur.patterns.append((key, re.compile(value), value))
-            elif key == "why":
+            elif key in ("ours", "ref", "moved") and not cur.why:
+                try:
+                    cur.patterns.append((key, re.compile(value), value))
+                except re.error as e:
+                    raise SystemExit("DIFFERENCES:%d: %s" % (lineno, e))
+            elif key == "why" and not cur.why:
                 cur.why = value
             elif line.startswith(" ") and cur.why:
                 cur.why += " " + line.strip()
             else:
                 raise SystemExit("DIFFERENCES:%d: unknown line" % lineno)
     for e in entries:
-        kind = e.why.split(":", 1)[0]
-        if kind not in ("deliberate", "openssl", "environment", "open") or not e.patterns:
-            raise SystemExit("DIFFERENCES:%d: needs ours/ref lines and a why: "
-                             "deliberate|openssl|environment|open: reason" % e.lineno)
+        e.kind = e.why.split(":", 1)[0]
+        if e.kind not in KINDS or not e.patterns:
+            raise SystemExit("DIFFERENCES:%d: needs ref/ours/moved lines, then "
+                             "why: KIND: reason (KIND: %s)" % (e.lineno, ", ".join(KINDS)))
     return entries
 
 
@@ -845,33 +994,107 @@ def collect(d, paths):
     return streams
 
 
+def connection_streams(streams):
+    return [k for k in streams if k not in ("ui", "stderr")
+            and not k.startswith(("peer ", "output "))]
+
+
+def pair_connections(ref, ours, mine):
+    """order=any (e.g. failover = rr, whose first target is random in
+    both daemons): a connection of ours whose events are those of a
+    connection of 5.75's (but for lines that may move), whatever its
+    number, takes that number"""
+    def body(stream, events):
+        return [e.replace("[%s]" % stream, "[#]", 1) for e in events
+                if not moved_key(stream, e, mine)]
+    free = {k: body(k, v) for k, v in ours.items() if k in connection_streams(ours)}
+    out = {k: v for k, v in ours.items() if k not in free}
+    renamed = {}
+    for k in connection_streams(ref):
+        want = body(k, ref[k])
+        for o, b in free.items():
+            if b == want:
+                renamed[k] = [e.replace("[%s]" % o, "[%s]" % k, 1) for e in ours[o]]
+                del free[o]
+                break
+    for o in list(free):            # unpaired: by their own number
+        renamed[o if o not in renamed else o + "?"] = ours[o]
+    out.update(renamed)
+    return out
+
+
 def compare(scen, ref, ours, table, used):
     """-> list of unexplained lines: (stream, side, event). The lines a
     table entry explains are taken out of their side first ("ref:" from
-    5.75's, "ours:" from ours, "any:" from both); what is left must be
-    the same sequence on both sides, stream by stream."""
-    unexplained = []
+    5.75's, "ours:" from ours); what is left must be the same sequence on
+    both sides, stream by stream, except that a line of a "moved:" entry
+    may stand elsewhere in its stream (as many times on each side)."""
     mine = [e for e in table if e.in_scope(scen.id)]
-    for stream in sorted(set(ref) | set(ours)):
-        a = [ev for ev in ref.get(stream, []) if not explain(stream, "ref", ev, mine, used)]
-        b = [ev for ev in ours.get(stream, []) if not explain(stream, "ours", ev, mine, used)]
-        sm = difflib.SequenceMatcher(None, a, b, autojunk=False)
-        for op, i1, i2, j1, j2 in sm.get_opcodes():
+    a = {k: [ev for ev in v if not explain(k, "ref", ev, mine, used)]
+         for k, v in ref.items()}
+    b = {k: [ev for ev in v if not explain(k, "ours", ev, mine, used)]
+         for k, v in ours.items()}
+    for events in list(a.values()) + list(b.values()):
+        merge_reaping(events)
+    if scen.options.get("order") == "any":
+        b = pair_connections(a, b, mine)
+    unexplained = []
+    for stream in sorted(set(a) | set(b)):
+        x, y = a.get(stream, []), b.get(stream, [])
+        moved = {}                  # "moved:" pattern key -> its events
+        for ev in set(x) & set(y):
+            key = moved_key(stream, ev, mine)
+            if key and x.count(ev) == y.count(ev):
+                moved.setdefault(key, set()).add(ev)
+        if moved:
+            # a pattern counts as used where taking its lines out makes
+            # the streams agree better: they did stand elsewhere
+            before = differing(x, y)
+            for key, evs in moved.items():
+                if differing([e for e in x if e not in evs],
+                             [e for e in y if e not in evs]) < before:
+                    used[key] = used.get(key, 0) + 1
+            gone = set().union(*moved.values())
+            x = [e for e in x if e not in gone]
+            y = [e for e in y if e not in gone]
+        for op, i1, i2, j1, j2 in opcodes(x, y):
             if op != "equal":
-                unexplained += [(stream, "ref", ev) for ev in a[i1:i2]]
-                unexplained += [(stream, "ours", ev) for ev in b[j1:j2]]
+                unexplained += [(stream, "ref", ev) for ev in x[i1:i2]]
+                unexplained += [(stream, "ours", ev) for ev in y[j1:j2]]
     return unexplained
 
 
+def differing(x, y):
+    return sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in opcodes(x, y)
+               if op != "equal")
+
+
+def opcodes(x, y):
+    return difflib.SequenceMatcher(None, x, y, autojunk=False).get_opcodes()
+
+
+def line_text(stream, ev):
+    return ev if not stream.startswith("peer") else "%s: %s" % (stream, ev)
+
+
 def explain(stream, side, ev, entries, used):
-    text = ev if not stream.startswith("peer") else "%s: %s" % (stream, ev)
+    text = line_text(stream, ev)
     for e in entries:
         for i, (s, pat, _) in enumerate(e.patterns):
-            if s in (side, "any") and pat.search(text):
+            if s == side and pat.search(text):
                 key = pattern_key(e, i)
                 used[key] = used.get(key, 0) + 1
                 return True
     return False
+
+
+def moved_key(stream, ev, entries):
+    text = line_text(stream, ev)
+    for e in entries:
+        for i, (s, pat, _) in enumerate(e.patterns):
+            if s == "moved" and pat.search(text):
+                return pattern_key(e, i)
+    return None
 
 
 # ---------------------------------------------------------------------
@@ -962,7 +1185,9 @@ def cmd_run(argv):
             mine = collect(base + "/ours", paths("ours"))
             for i, s in enumerate((ref, mine)):
                 n_events[i] += sum(len(v) for k, v in s.items() if not k.startswith("peer"))
-            bad = compare(scen, ref, mine, table, used)
+            bad = compare(scen, ref, mine, table, used) + [
+                ("peer runner", side, e) for side, s in (("ref", ref), ("ours", mine))
+                for e in s.get("peer runner", [])]
             if os.environ.get("ORACLE_DUMP"):   # for writing table entries
                 with open(os.environ["ORACLE_DUMP"], "a") as f:
                     for b_ in bad:
@@ -1003,25 +1228,14 @@ def cmd_run(argv):
 
 
 def check_stale(e, used):
-    """An entry none of whose lines explained anything is stale (its
-    difference is gone: remove it). A single line that matched nothing
-    is only noted: some differences show in one run and not the next."""
-    hits = [pattern_key(e, i) in used for i in range(len(e.patterns))]
-    if not any(hits) and e.generated:
-        # the not yet sorted part, made from two runs: only noted, as
-        # some of its lines show in one run and not the next
-        print("NOTE     DIFFERENCES:%d (scope %s) explained nothing this time"
-              % (e.lineno, " ".join(e.scopes)))
-        return False
-    if not any(hits):
-        print("STALE    DIFFERENCES:%d (scope %s) explained nothing: remove it"
-              % (e.lineno, " ".join(e.scopes)))
-        return True
-    for i, hit in enumerate(hits):
-        if not hit and os.environ.get("ORACLE_NOTE_UNUSED"):
-            print("NOTE     DIFFERENCES:%d line %s: %s matched nothing this time"
-                  % (e.lineno, e.patterns[i][0], e.patterns[i][2]))
-    return False
+    """Every line of an entry must explain something in the scenarios of
+    its scope, or the entry (or that line) is stale: its difference is
+    gone, and it must leave the table."""
+    unused = [p for i, p in enumerate(e.patterns) if pattern_key(e, i) not in used]
+    for side, _, text in unused:
+        print("STALE    DIFFERENCES:%d (scope %s) %s: %s explained nothing: "
+              "remove it" % (e.lineno, " ".join(e.scopes), side, text))
+    return bool(unused)
 
 
 def table_digest():
@@ -1033,7 +1247,7 @@ def table_digest():
 # table: after all families ran (599-oracle-table.sh)
 # ---------------------------------------------------------------------
 def cmd_table(argv):
-    used, fams, scen_n, events = {}, set(), 0, [0, 0]
+    used, fams, scen_n, events, runs = {}, set(), 0, [0, 0], []
     for path in argv:
         try:
             with open(path) as f:
@@ -1043,6 +1257,7 @@ def cmd_table(argv):
         if r["table"] != table_digest():
             continue
         fams |= set(r["families"])
+        runs.append(set(r["families"]))
         scen_n += r["scenarios"]
         events = [events[0] + r["events"][0], events[1] + r["events"][1]]
         for k, v in r["used"].items():
@@ -1050,9 +1265,8 @@ def cmd_table(argv):
     fail = 0
     if fams == set(families()):
         for e in load_table():
-            fams_e = e.families()
-            if len(fams_e) == 1 and "*" not in fams_e.copy().pop():
-                continue        # checked by the family's own run
+            if any(e.families() <= run for run in runs):
+                continue        # checked by the run of its families
             fail |= check_stale(e, used)
         print("all families: %d scenarios, %d log events compared (5.75: %d, ours: %d)"
               % (scen_n, sum(events), events[0], events[1]))
