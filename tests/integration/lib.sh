@@ -19,8 +19,8 @@
 #   lib_through PORT [OPTION...]      do 1000 bytes come back through PORT?
 #   lib_free_port                     a port number nothing listens on
 # The peers (echo, banner, identd, OCSP and HTTP servers, clients...) are
-# modes of peers.py ($PEERS; lib_peer starts a server): a test script
-# writes no server of its own.
+# modes of peers.py ($PEERS; lib_peer starts a server), so that a test
+# script needs no server of its own.
 #
 # Every program run is wrapped as
 #   timeout -k 1 5 unshare --net --pid --fork --kill-child --mount-proc PROG FILE
