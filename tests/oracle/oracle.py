@@ -918,6 +918,7 @@ def side_main(binary, scen_id, d, certs):
 class Entry:
     def __init__(self, lineno):
         self.lineno, self.scopes, self.patterns, self.why = lineno, [], [], ""
+        self.optional = set()       # indexes of "ref?:" lines
 
     def in_scope(self, scen_id):
         """scope: words are globs; one starting with ! takes out what it
@@ -951,9 +952,11 @@ def load_table(path=None):
                     cur.scopes.append(s if "/" in s else s + "/*")
             elif cur is None:
                 raise SystemExit("DIFFERENCES:%d: entry must start with scope:" % lineno)
-            elif key in ("ours", "ref", "moved") and not cur.why:
+            elif key.rstrip("?") in ("ours", "ref", "moved") and not cur.why:
+                if key.endswith("?"):   # may explain nothing in a run
+                    cur.optional.add(len(cur.patterns))
                 try:
-                    cur.patterns.append((key, re.compile(value), value))
+                    cur.patterns.append((key.rstrip("?"), re.compile(value), value))
                 except re.error as e:
                     raise SystemExit("DIFFERENCES:%d: %s" % (lineno, e))
             elif key == "why" and not cur.why:
@@ -1231,7 +1234,8 @@ def check_stale(e, used):
     """Every line of an entry must explain something in the scenarios of
     its scope, or the entry (or that line) is stale: its difference is
     gone, and it must leave the table."""
-    unused = [p for i, p in enumerate(e.patterns) if pattern_key(e, i) not in used]
+    unused = [p for i, p in enumerate(e.patterns)
+              if pattern_key(e, i) not in used and i not in e.optional]
     for side, _, text in unused:
         print("STALE    DIFFERENCES:%d (scope %s) %s: %s explained nothing: "
               "remove it" % (e.lineno, " ".join(e.scopes), side, text))
