@@ -158,7 +158,7 @@ static const char *
 closing_words(const struct client *c, int *reset_remote, int *reset_local)
 {
 	*reset_remote = *reset_local = 0;
-	if (c->error == CERR_NONE || !c->svc->reset)
+	if (c->error == CERR_NONE || c->error == CERR_QUIET || !c->svc->reset)
 		return "closed";
 	if (c->error == CERR_TLS_ALERT) {
 		*reset_remote = !c->svc->client;

@@ -10,6 +10,7 @@
 /* what went wrong, which decides the word in the closing line */
 enum client_error {
 	CERR_NONE,	/* "Connection closed" */
+	CERR_QUIET,	/* a refusal the peer was told of: "closed" too */
 	CERR_RESET,	/* an error: reset both sides when reset = yes */
 	CERR_TLS_ALERT	/* a fatal TLS alert was exchanged: spare that side */
 };

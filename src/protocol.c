@@ -23,8 +23,9 @@
 #include <unistd.h>
 
 #include "network.h"
+#include "util.h"
 
-#define LINE_MAX_LEN	1024
+#define LINE_MAX_LEN	65536	/* stunnel's "Line too long" */
 
 static int
 numeric(const struct sockaddr_storage *sa, socklen_t len, char *host,
@@ -75,57 +76,142 @@ send_proxy_header(struct client *c)
 }
 
 /*
- * LINE and CRLF to FD in one write (peers that read a reply with one
- * read() must get all of it); LOGGED is what the log may show of LINE
+ * Up to LEN bytes from FD within TIMEOUTbusy, as stunnel's s_read_eof():
+ * the count, 0 at EOF, -1 after logging why not
  */
-static int
-put_line(int fd, const char *line, const char *logged)
+static ssize_t
+read_eof(struct client *c, int fd, void *buf, size_t len)
 {
-	char buf[LINE_MAX_LEN + 2];
-	int len = snprintf(buf, sizeof(buf), "%s\r\n", line), ok;
+	ssize_t n;
+	int rc;
 
-	log_msg(LOG_DEBUG, " -> %s", logged != NULL ? logged : line);
-	ok = len > 0 && (size_t)len < sizeof(buf) &&
-	    write(fd, buf, (size_t)len) == len;
-	OPENSSL_cleanse(buf, sizeof(buf));	/* it may hold credentials */
-	if (!ok) {
-		log_errno("s_write: writesocket");
-		return -1;
+	for (;;) {
+		rc = net_wait(fd, POLLIN, c->svc->timeout_busy, "s_read_eof");
+		if (rc == 0)
+			log_msg(LOG_INFO, "s_read_eof: s_poll_wait: TIMEOUTbusy "
+			    "exceeded: sending reset");
+		if (rc <= 0)
+			return -1;
+		n = read(fd, buf, len);
+		if (n > 0)
+			return n;
+		if (n == 0) {
+			log_msg(LOG_DEBUG, "s_read_eof: EOF");
+			return 0;
+		}
+		if (errno != EINTR && errno != EAGAIN) {
+			log_errno("s_read_eof: readsocket");
+			return -1;
+		}
+	}
+}
+
+/* exactly LEN bytes from FD, or -1 after logging why not */
+static int
+read_exact(struct client *c, int fd, void *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	while (got < len) {
+		n = read_eof(c, fd, (char *)buf + got, len - got);
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			log_msg(LOG_ERR, "s_read: Received %zu out of requested "
+			    "%zu byte(s)", got, len);
+			return -1;
+		}
+		got += (size_t)n;
 	}
 	return 0;
 }
 
-/* one CRLF- or LF-ended line from FD, a byte at a time (no read-ahead) */
+/* all LEN bytes to FD within TIMEOUTbusy, as stunnel's s_write() */
+static int
+write_all(struct client *c, int fd, const void *buf, size_t len)
+{
+	size_t done = 0;
+	ssize_t n;
+	int rc;
+
+	while (done < len) {
+		rc = net_wait(fd, POLLOUT, c->svc->timeout_busy, "s_write");
+		if (rc == 0)
+			log_msg(LOG_INFO, "s_write: s_poll_wait: TIMEOUTbusy "
+			    "exceeded: sending reset");
+		if (rc <= 0)
+			return -1;
+		n = write(fd, (const char *)buf + done, len - done);
+		if (n < 0 && errno != EINTR && errno != EAGAIN) {
+			log_errno("s_write: writesocket");
+			return -1;
+		}
+		if (n > 0)
+			done += (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * LINE and CRLF to FD in one write (peers that read a reply with one
+ * read() must get all of it); LOGGED is what the log may show of LINE
+ */
+static int
+put_line(struct client *c, int fd, const char *line, const char *logged)
+{
+	size_t len = strlen(line);
+	char *buf = xmalloc(len + 2);
+	int rc;
+
+	log_msg(LOG_DEBUG, " -> %s", logged != NULL ? logged : line);
+	memcpy(buf, line, len);
+	memcpy(buf + len, "\r\n", 2);
+	rc = write_all(c, fd, buf, len + 2);
+	OPENSSL_cleanse(buf, len + 2);	/* it may hold credentials */
+	free(buf);
+	return rc;
+}
+
+/*
+ * One line from FD, a byte at a time (no read-ahead), as stunnel reads
+ * it: it ends at LF or NUL, and every CR is dropped
+ */
 static int
 get_line(struct client *c, int fd, char *buf, size_t len)
 {
 	size_t n = 0;
-	ssize_t rc;
 	char ch;
 
 	for (;;) {
-		if (net_wait(fd, POLLIN, c->svc->timeout_busy,
-		    "s_read_eof") <= 0)
+		if (read_exact(c, fd, &ch, 1) < 0)
 			return -1;
-		rc = read(fd, &ch, 1);
-		if (rc <= 0) {
-			log_msg(LOG_ERR, "s_read: Received %zu out of requested "
-			    "line", n);
-			return -1;
-		}
-		if (ch == '\n')
+		if (ch == '\n' || ch == '\0')
 			break;
+		if (ch == '\r')
+			continue;
 		if (n + 1 >= len) {
 			log_msg(LOG_ERR, "fd_getline: Line too long");
 			return -1;
 		}
 		buf[n++] = ch;
 	}
-	if (n > 0 && buf[n - 1] == '\r')
-		n--;
 	buf[n] = '\0';
 	log_msg(LOG_DEBUG, " <- %s", buf);
 	return 0;
+}
+
+/* does LINE start with PREFIX (exactly, or whatever the case) */
+static int
+is_prefix(const char *line, const char *prefix)
+{
+	return strncmp(line, prefix, strlen(prefix)) == 0;
+}
+
+static int
+is_prefix_ci(const char *line, const char *prefix)
+{
+	return strncasecmp(line, prefix, strlen(prefix)) == 0;
 }
 
 /* client side of HTTP CONNECT (RFC 2817) through the configured proxy */
@@ -139,13 +225,13 @@ http_connect(struct client *c)
 	int rc;
 
 	snprintf(line, sizeof(line), "CONNECT %s HTTP/1.1", svc->protocol_host);
-	if (put_line(c->remote_fd, line, NULL) < 0)
+	if (put_line(c, c->remote_fd, line, NULL) < 0)
 		return -1;
 	snprintf(line, sizeof(line), "Host: %s", svc->protocol_host);
-	if (put_line(c->remote_fd, line, NULL) < 0)
+	if (put_line(c, c->remote_fd, line, NULL) < 0)
 		return -1;
 	for (i = 0; i < svc->protocol_header.n; i++)
-		if (put_line(c->remote_fd, svc->protocol_header.v[i], NULL) < 0)
+		if (put_line(c, c->remote_fd, svc->protocol_header.v[i], NULL) < 0)
 			return -1;
 	if (svc->protocol_auth != NULL &&
 	    strcasecmp(svc->protocol_auth, "basic") != 0) {
@@ -160,12 +246,12 @@ http_connect(struct client *c)
 		snprintf(line, sizeof(line), "Proxy-Authorization: basic %s",
 		    (char *)b64);
 		OPENSSL_cleanse(creds, sizeof(creds));
-		rc = put_line(c->remote_fd, line, "Proxy-Authorization: basic *");
+		rc = put_line(c, c->remote_fd, line, "Proxy-Authorization: basic *");
 		OPENSSL_cleanse(line, sizeof(line));
 		if (rc < 0)
 			return -1;
 	}
-	if (put_line(c->remote_fd, "", NULL) < 0 ||
+	if (put_line(c, c->remote_fd, "", NULL) < 0 ||
 	    get_line(c, c->remote_fd, line, sizeof(line)) < 0)
 		return -1;
 	if (strncmp(line, "HTTP/1.", 7) != 0 || strlen(line) < 12 ||
@@ -181,22 +267,13 @@ http_connect(struct client *c)
 	return 0;
 }
 
-/* a line that must start with PREFIX; -1 (logged as WHY) otherwise */
-static int
-expect(struct client *c, const char *prefix, const char *why)
-{
-	char line[LINE_MAX_LEN];
+/*
+ * Client mode STARTTLS, as stunnel 5.75 does it: the server's greeting
+ * is checked and passed to the plain client (smtp, pop3, nntp: its
+ * lines; imap: a greeting of its own), then TLS is asked for.
+ */
 
-	if (get_line(c, c->remote_fd, line, sizeof(line)) < 0)
-		return -1;
-	if (strncasecmp(line, prefix, strlen(prefix)) != 0) {
-		log_msg(LOG_ERR, "%s", why);
-		return -1;
-	}
-	return 0;
-}
-
-/* RFC 3207: greeting, EHLO, STARTTLS */
+/* RFC 3207: every greeting line passed on unchecked, EHLO, STARTTLS */
 static int
 smtp_client(struct client *c)
 {
@@ -204,48 +281,82 @@ smtp_client(struct client *c)
 	const char *name = c->svc->protocol_host != NULL ?
 	    c->svc->protocol_host : "localhost";
 
-	do {	/* "220-" lines continue the greeting, "220 " ends it */
-		if (get_line(c, c->remote_fd, line, sizeof(line)) < 0)
+	do {	/* "220-" lines continue the greeting */
+		if (get_line(c, c->remote_fd, line, sizeof(line)) < 0 ||
+		    put_line(c, c->local_wfd, line, NULL) < 0)
 			return -1;
-		if (strncmp(line, "220", 3) != 0) {
-			log_msg(LOG_ERR, "Remote server is not RFC 1425 compliant");
-			return -1;
-		}
-	} while (line[3] == '-');
+	} while (is_prefix(line, "220-"));
 	snprintf(line, sizeof(line), "EHLO %s", name);
-	if (put_line(c->remote_fd, line, NULL) < 0)
+	if (put_line(c, c->remote_fd, line, NULL) < 0)
 		return -1;
 	do {
 		if (get_line(c, c->remote_fd, line, sizeof(line)) < 0)
 			return -1;
-		if (strncmp(line, "250", 3) != 0) {
-			log_msg(LOG_ERR, "Remote server is not RFC 1425 compliant");
-			return -1;
-		}
-	} while (line[3] == '-');
-	if (put_line(c->remote_fd, "STARTTLS", NULL) < 0)
+	} while (is_prefix(line, "250-"));
+	if (!is_prefix(line, "250 ")) {
+		log_msg(LOG_ERR, "Remote server is not RFC 1425 compliant");
 		return -1;
-	return expect(c, "220", "Remote server is not RFC 2487 compliant");
+	}
+	if (put_line(c, c->remote_fd, "STARTTLS", NULL) < 0 ||
+	    get_line(c, c->remote_fd, line, sizeof(line)) < 0)
+		return -1;
+	if (!is_prefix(line, "220 ")) {
+		log_msg(LOG_ERR, "Remote server is not RFC 2487 compliant");
+		return -1;
+	}
+	return 0;
 }
 
 /* RFC 2595: POP3 STLS */
 static int
 pop3_client(struct client *c)
 {
-	if (expect(c, "+OK", "Unknown server welcome") < 0 ||
-	    put_line(c->remote_fd, "STLS", NULL) < 0)
+	char line[LINE_MAX_LEN];
+
+	if (get_line(c, c->remote_fd, line, sizeof(line)) < 0)
 		return -1;
-	return expect(c, "+OK", "Server does not support TLS");
+	if (!is_prefix_ci(line, "+OK ")) {
+		log_msg(LOG_ERR, "Unknown server welcome");
+		return -1;
+	}
+	if (put_line(c, c->local_wfd, line, NULL) < 0 ||
+	    put_line(c, c->remote_fd, "STLS", NULL) < 0 ||
+	    get_line(c, c->remote_fd, line, sizeof(line)) < 0)
+		return -1;
+	if (!is_prefix_ci(line, "+OK ")) {
+		log_msg(LOG_ERR, "Server does not support TLS");
+		return -1;
+	}
+	return 0;
 }
 
-/* RFC 2595: IMAP STARTTLS */
+/*
+ * RFC 2595: IMAP STARTTLS. A server that refuses it is no error of the
+ * connection: the client is told why and the connection closed.
+ */
 static int
 imap_client(struct client *c)
 {
-	if (expect(c, "* OK", "Unknown server welcome") < 0 ||
-	    put_line(c->remote_fd, "stunnel STARTTLS", NULL) < 0)
+	char line[LINE_MAX_LEN];
+
+	if (get_line(c, c->remote_fd, line, sizeof(line)) < 0)
 		return -1;
-	return expect(c, "stunnel OK", "Server does not support TLS");
+	if (!is_prefix_ci(line, "* OK")) {
+		log_msg(LOG_ERR, "Unknown server welcome");
+		return -1;
+	}
+	if (put_line(c, c->local_wfd, "* OK Connected.", NULL) < 0 ||
+	    put_line(c, c->remote_fd, "stunnel STARTTLS", NULL) < 0 ||
+	    get_line(c, c->remote_fd, line, sizeof(line)) < 0)
+		return -1;
+	if (!is_prefix_ci(line, "stunnel OK")) {
+		put_line(c, c->local_wfd,
+		    "* BYE stunnel: Server does not support TLS", NULL);
+		log_msg(LOG_ERR, "Server does not support TLS");
+		c->error = CERR_QUIET;
+		return -1;
+	}
+	return 0;
 }
 
 /* RFC 4642: NNTP STARTTLS */
@@ -256,39 +367,24 @@ nntp_client(struct client *c)
 
 	if (get_line(c, c->remote_fd, line, sizeof(line)) < 0)
 		return -1;
-	if (strncmp(line, "200", 3) != 0 && strncmp(line, "201", 3) != 0) {
+	if (!is_prefix(line, "200 ") && !is_prefix(line, "201 ")) {
 		log_msg(LOG_ERR, "Unknown server welcome");
 		return -1;
 	}
-	if (put_line(c->remote_fd, "STARTTLS", NULL) < 0)
+	if (put_line(c, c->local_wfd, line, NULL) < 0 ||
+	    put_line(c, c->remote_fd, "STARTTLS", NULL) < 0 ||
+	    get_line(c, c->remote_fd, line, sizeof(line)) < 0)
 		return -1;
-	return expect(c, "382", "Server does not support TLS");
+	if (!is_prefix(line, "382 ")) {
+		log_msg(LOG_ERR, "Server does not support TLS");
+		return -1;
+	}
+	return 0;
 }
 
 static const unsigned char pgsql_ssl_request[8] = {
 	0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f	/* length 8, code 80877103 */
 };
-
-/* read exactly LEN bytes from FD within TIMEOUTbusy */
-static int
-read_exact(struct client *c, int fd, unsigned char *buf, size_t len)
-{
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < len) {
-		if (net_wait(fd, POLLIN, c->svc->timeout_busy, "s_read") <= 0)
-			return -1;
-		n = read(fd, buf + got, len - got);
-		if (n <= 0) {
-			log_msg(LOG_ERR, "s_read: Received %zu out of requested "
-			    "%zu byte(s)", got, len);
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	return 0;
-}
 
 /* PostgreSQL client side: SSLRequest, then the server's 'S' */
 static int
@@ -296,11 +392,9 @@ pgsql_client(struct client *c)
 {
 	unsigned char answer;
 
-	if (write(c->remote_fd, pgsql_ssl_request,
-	    sizeof(pgsql_ssl_request)) != (ssize_t)sizeof(pgsql_ssl_request)) {
-		log_errno("s_write: writesocket");
+	if (write_all(c, c->remote_fd, pgsql_ssl_request,
+	    sizeof(pgsql_ssl_request)) < 0)
 		return -1;
-	}
 	if (read_exact(c, c->remote_fd, &answer, 1) < 0)
 		return -1;
 	if (answer != 'S') {
@@ -325,11 +419,7 @@ pgsql_server(struct client *c)
 		return -1;
 	}
 	log_msg(LOG_DEBUG, "SSLRequest received");
-	if (write(c->local_wfd, "S", 1) != 1) {
-		log_errno("s_write: writesocket");
-		return -1;
-	}
-	return 0;
+	return write_all(c, c->local_wfd, "S", 1);
 }
 
 /*
@@ -375,7 +465,7 @@ smtp_server(struct client *c)
 	text = line + 3 + strspn(line + 3, " -");
 	text += strcspn(text, " ");
 	snprintf(out, sizeof(out), "220 %s stunnel for%s", host, text);
-	if (put_line(c->local_wfd, out, NULL) < 0 ||
+	if (put_line(c, c->local_wfd, out, NULL) < 0 ||
 	    get_line(c, c->local_rfd, line, sizeof(line)) < 0)
 		return -1;
 	if (strncasecmp(line, "EHLO ", 5) != 0) {
@@ -383,15 +473,15 @@ smtp_server(struct client *c)
 		return -1;
 	}
 	snprintf(out, sizeof(out), "250-%s", host);
-	if (put_line(c->local_wfd, out, NULL) < 0 ||
-	    put_line(c->local_wfd, "250 STARTTLS", NULL) < 0 ||
+	if (put_line(c, c->local_wfd, out, NULL) < 0 ||
+	    put_line(c, c->local_wfd, "250 STARTTLS", NULL) < 0 ||
 	    get_line(c, c->local_rfd, line, sizeof(line)) < 0)
 		return -1;
 	if (strncasecmp(line, "STARTTLS", 8) != 0) {
 		log_msg(LOG_ERR, "STARTTLS expected");
 		return -1;
 	}
-	return put_line(c->local_wfd, "220 Go ahead", NULL);
+	return put_line(c, c->local_wfd, "220 Go ahead", NULL);
 }
 
 static int
@@ -406,13 +496,13 @@ pop3_server(struct client *c)
 		return -1;
 	}
 	snprintf(out, sizeof(out), "%s + stunnel", line);
-	if (put_line(c->local_wfd, out, NULL) < 0 ||
+	if (put_line(c, c->local_wfd, out, NULL) < 0 ||
 	    get_line(c, c->local_rfd, line, sizeof(line)) < 0)
 		return -1;
 	if (strncasecmp(line, "CAPA", 4) == 0) {	/* RFC 2449 */
-		if (put_line(c->local_wfd, "+OK Stunnel capability list follows",
-		    NULL) < 0 || put_line(c->local_wfd, "STLS", NULL) < 0 ||
-		    put_line(c->local_wfd, ".", NULL) < 0 ||
+		if (put_line(c, c->local_wfd, "+OK Stunnel capability list follows",
+		    NULL) < 0 || put_line(c, c->local_wfd, "STLS", NULL) < 0 ||
+		    put_line(c, c->local_wfd, ".", NULL) < 0 ||
 		    get_line(c, c->local_rfd, line, sizeof(line)) < 0)
 			return -1;
 	}
@@ -420,7 +510,7 @@ pop3_server(struct client *c)
 		log_msg(LOG_ERR, "Client does not want TLS");
 		return -1;
 	}
-	return put_line(c->local_wfd, "+OK Stunnel starts TLS negotiation",
+	return put_line(c, c->local_wfd, "+OK Stunnel starts TLS negotiation",
 	    NULL);
 }
 
@@ -431,14 +521,14 @@ imap_capability(struct client *c, const char *request, const char *tag)
 	char line[LINE_MAX_LEN], out[LINE_MAX_LEN + 16];
 	size_t tlen = strlen(tag);
 
-	if (put_line(c->remote_fd, request, NULL) < 0)
+	if (put_line(c, c->remote_fd, request, NULL) < 0)
 		return -1;
 	for (;;) {
 		if (get_line(c, c->remote_fd, line, sizeof(line)) < 0)
 			return -1;
 		if (strncasecmp(line, "* CAPABILITY", 12) == 0) {
 			snprintf(out, sizeof(out), "%s STARTTLS", line);
-			if (put_line(c->local_wfd, out, NULL) < 0)
+			if (put_line(c, c->local_wfd, out, NULL) < 0)
 				return -1;
 			continue;
 		}
@@ -447,7 +537,7 @@ imap_capability(struct client *c, const char *request, const char *tag)
 			log_msg(LOG_ERR, "Unexpected server response: %s", line);
 			return -1;
 		}
-		if (put_line(c->local_wfd, line, NULL) < 0)
+		if (put_line(c, c->local_wfd, line, NULL) < 0)
 			return -1;
 		if (line[0] != '*')
 			return 0;
@@ -477,7 +567,7 @@ imap_server(struct client *c)
 	if ((cap = strstr(line, "[CAPABILITY")) != NULL)
 		cap[1] = 'K';
 	snprintf(out, sizeof(out), "%s (stunnel)", line);
-	if (put_line(c->local_wfd, out, NULL) < 0)
+	if (put_line(c, c->local_wfd, out, NULL) < 0)
 		return -1;
 	for (;;) {
 		if (get_line(c, c->local_rfd, line, sizeof(line)) < 0)
@@ -494,13 +584,13 @@ imap_server(struct client *c)
 		if (strcasecmp(cmd, "STARTTLS") == 0) {
 			snprintf(out, sizeof(out), "%s OK Begin TLS negotiation "
 			    "now", tag);
-			return put_line(c->local_wfd, out, NULL);
+			return put_line(c, c->local_wfd, out, NULL);
 		}
 		snprintf(out, sizeof(out), "%s BAD %s unexpected", tag, cmd);
-		put_line(c->local_wfd, "* BYE stunnel: unexpected command", NULL);
-		put_line(c->local_wfd, out, NULL);
+		put_line(c, c->local_wfd, "* BYE stunnel: unexpected command", NULL);
+		put_line(c, c->local_wfd, out, NULL);
 		log_msg(LOG_ERR, "Unexpected client command %s", cmd);
-		put_line(c->remote_fd, "stunnel LOGOUT", NULL);
+		put_line(c, c->remote_fd, "stunnel LOGOUT", NULL);
 		return -1;
 	}
 }

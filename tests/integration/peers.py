@@ -58,6 +58,19 @@ listens, or else to stdout. lib.sh's lib_peer starts one and waits.
       line and prints "heard LINE", "hear-header" reads lines up to an
       empty one; then it closes. A mail server's greeting and answer, a
       proxy's refusal...
+  peers.py chat STEP... [--port-file F]
+  peers.py chat-client PORT STEP... [--timeout S]
+      A scripted peer, server (every connection) or client, that goes
+      through the STEPs and prints what it reads, one line per step:
+      "S:TEXT" sends TEXT (Python escapes: \\r\\n, \\x20 for a space),
+      "R:" reads a line and prints "read B" (B a Python bytes literal),
+      "H:" reads up to an empty line (an HTTP header), "N:COUNT" reads
+      COUNT bytes, "TLS:CERT" (server) or "TLS" (client, no checks)
+      starts TLS and prints "TLS VERSION CIPHER", "ECHO" echoes until EOF
+      and prints "echoed B", "EOF" prints "got B then EOF", "SHUT"
+      half-closes, "W:SECONDS" waits. A step that meets EOF prints
+      "EOF", a reset "reset", and the script stops; a server prints
+      "end" after each connection. The dialogues of protocol = ...
   peers.py identd USER [--port 113]
       RFC 1413 ident server: answers every query "Q" with
       "Q : USERID : UNIX : USER" (USER any bytes but NUL) and closes.
@@ -513,6 +526,94 @@ def dialogue_step(step):
     raise argparse.ArgumentTypeError("not say:TEXT, hear or hear-header")
 
 
+def chat_text(text):
+    return text.encode("latin-1").decode("unicode_escape").encode("latin-1")
+
+
+def chat_read(conn, count=None, until=None):
+    """COUNT bytes, or bytes up to and with UNTIL; EOFError on EOF"""
+    got = b""
+    while (count is None or len(got) < count) and \
+            (until is None or not got.endswith(until)):
+        chunk = conn.recv(1 if until else count - len(got))
+        if not chunk:
+            raise EOFError(got)
+        got += chunk
+    return got
+
+
+def chat(conn, steps, server):
+    """run the chat STEPs on CONN; one printed line per step that reads"""
+    def say(text):
+        print(text, flush=True)
+    conn.settimeout(10)
+    try:
+        for step in steps:
+            kind, _, text = step.partition(":")
+            if kind == "S":
+                conn.sendall(chat_text(text))
+            elif kind in ("R", "H", "N"):
+                got = chat_read(conn, int(text) if kind == "N" else None,
+                                {"R": b"\n", "H": b"\r\n\r\n"}.get(kind))
+                say("read %r" % got)
+            elif kind == "TLS":
+                if server:
+                    ctx = server_context(text)
+                else:
+                    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                    ctx.check_hostname = False
+                    ctx.verify_mode = ssl.CERT_NONE
+                conn = ctx.wrap_socket(conn, server_side=server)
+                say("TLS %s %s" % (conn.version(), conn.cipher()[0]))
+            elif kind == "ECHO":
+                got = b""
+                while True:
+                    chunk = conn.recv(CHUNK)
+                    if not chunk:
+                        break
+                    got += chunk
+                    conn.sendall(chunk)
+                say("echoed %r" % got)
+            elif kind == "EOF":
+                got = b""
+                try:
+                    while True:
+                        chunk = conn.recv(CHUNK)
+                        if not chunk:
+                            break
+                        got += chunk
+                except ConnectionResetError:
+                    say("got %r then reset" % got)
+                    return conn
+                say("got %r then EOF" % got)
+            elif kind == "SHUT":    # a FIN (in TLS, no close_notify)
+                socket.socket.shutdown(conn, socket.SHUT_WR)
+            elif kind == "W":
+                time.sleep(float(text))
+            else:
+                raise SystemExit("chat: unknown step %s" % step)
+    except EOFError as e:
+        say("EOF" if not e.args[0] else "EOF after %r" % e.args[0])
+    except ConnectionResetError:
+        say("reset")
+    except (OSError, ssl.SSLError) as e:
+        say("error %s" % e)
+    return conn
+
+
+def make_chat(steps):
+    def chat_server(conn):
+        chat(conn, steps, True).close()
+        print("end", flush=True)
+    return chat_server
+
+
+def chat_client(args):
+    conn = socket.create_connection(("127.0.0.1", args.port),
+                                    timeout=args.timeout)
+    chat(conn, args.steps, False).close()
+
+
 def make_identd(user):
     def identd(conn):
         conn.settimeout(10)
@@ -777,7 +878,8 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     servers = {}
     for name in ("echo", "blast", "eof-server", "banner", "dialogue", "identd",
-                 "ocsp-replay", "http", "silent", "blackhole", "inetd"):
+                 "ocsp-replay", "http", "silent", "blackhole", "inetd",
+                 "chat"):
         p = servers[name] = sub.add_parser(name)
         p.add_argument("--port-file")
         p.add_argument("--bind", default="127.0.0.1")
@@ -790,6 +892,7 @@ def main():
     servers["banner"].add_argument("text")
     servers["banner"].add_argument("--close", action="store_true")
     servers["dialogue"].add_argument("steps", nargs="+", type=dialogue_step)
+    servers["chat"].add_argument("steps", nargs="+")
     servers["identd"].add_argument("user", type=os.fsencode)
     servers["ocsp-replay"].add_argument("file")
     servers["http"].add_argument("dir")
@@ -820,6 +923,10 @@ def main():
         p.add_argument("--cert")
         p.add_argument("--sni")
         p.add_argument("--timeout", type=float, default=30)
+    p = sub.add_parser("chat-client")
+    p.add_argument("port", type=int)
+    p.add_argument("steps", nargs="+")
+    p.add_argument("--timeout", type=float, default=10)
     p = sub.add_parser("sessions")
     p.add_argument("ports", type=int, nargs="+")
     p.add_argument("--cert")
@@ -843,6 +950,7 @@ def main():
         "eof-server": lambda: make_eof_server(args.bytes),
         "banner": lambda: make_banner(args.text, args.close),
         "dialogue": lambda: make_dialogue(args.steps),
+        "chat": lambda: make_chat(args.steps),
         "identd": lambda: make_identd(args.user),
         "ocsp-replay": lambda: make_ocsp_replay(args.file),
     }
@@ -852,6 +960,7 @@ def main():
         "syslog": syslog, "client": client, "eof-client": client,
         "sink": sink, "roundtrip": roundtrip, "read": read, "hold": hold,
         "hammer": hammer, "rev-client": rev_client, "stall": stall,
+        "chat-client": chat_client,
     }
     args.raw_eof = args.cmd == "eof-client"
     if args.cmd in handlers:
