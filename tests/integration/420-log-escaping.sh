@@ -71,10 +71,12 @@ openssl verify -CAfile "$c/ca.pem" "$c/odd.pem" >/dev/null || { echo "FAIL: the 
 
 # the plain-side peers: smtp, pop3, imap servers, a CONNECT proxy and an
 # ident server, each saying BAD where a line of its protocol goes
-lib_peer smtp dialogue "say:220 $BAD" hear "say:502 $BAD" hear || exit 1
-lib_peer pop3 dialogue "say:+OK $BAD" hear "say:502 $BAD" hear || exit 1
-lib_peer imap dialogue "say:* OK $BAD" hear "say:502 $BAD" hear || exit 1
-lib_peer connect dialogue hear-header "say:HTTP/1.0 403 $BAD" say: hear || exit 1
+# (peers.py chat takes BAD as \xNN escapes)
+badx=$(od -An -v -tx1 "$TEST_TMP/bad" | tr -d ' \n' | sed 's/../\\x&/g')
+lib_peer smtp chat "S:220 $badx\r\n" R: "S:502 $badx\r\n" R: || exit 1
+lib_peer pop3 chat "S:+OK $badx\r\n" R: "S:502 $badx\r\n" R: || exit 1
+lib_peer imap chat "S:* OK $badx\r\n" R: "S:502 $badx\r\n" R: || exit 1
+lib_peer connect chat H: "S:HTTP/1.0 403 $badx\r\n\r\n" R: || exit 1
 lib_peer ident identd "${BAD//$'\n'/}" --port 113 || exit 1
 lib_peer echo echo || exit 1
 key=$(openssl rand -hex 32)

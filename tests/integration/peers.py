@@ -52,12 +52,6 @@ listens, or else to stdout. lib.sh's lib_peer starts one and waits.
       prints "TEXT got LINE" with the first line the client sent within a
       second (a PROXY header, say), or "TEXT got nothing", and closes;
       with --close it closes right after the line, reading nothing.
-  peers.py dialogue STEP... [--port-file F]
-      Plain server that goes through the STEPs with every connection:
-      "say:TEXT" sends TEXT (any bytes but NUL) and CRLF, "hear" reads a
-      line and prints "heard LINE", "hear-header" reads lines up to an
-      empty one; then it closes. A mail server's greeting and answer, a
-      proxy's refusal...
   peers.py chat STEP... [--port-file F]
   peers.py chat-client PORT STEP... [--timeout S]
       A scripted peer, server (every connection) or client, that goes
@@ -503,29 +497,6 @@ def make_banner(text, close):
     return banner
 
 
-def make_dialogue(steps):
-    def dialogue(conn):
-        conn.settimeout(10)
-        f = conn.makefile("rb")
-        for step in steps:
-            if step.startswith("say:"):
-                conn.sendall(os.fsencode(step[4:]) + b"\r\n")
-            elif step == "hear":
-                line = f.readline().rstrip(b"\r\n")
-                print("heard %s" % line.decode("utf-8", "backslashreplace"),
-                      flush=True)
-            else:
-                while f.readline().strip():
-                    pass
-    return dialogue
-
-
-def dialogue_step(step):
-    if step.startswith("say:") or step in ("hear", "hear-header"):
-        return step
-    raise argparse.ArgumentTypeError("not say:TEXT, hear or hear-header")
-
-
 def chat_text(text):
     return text.encode("latin-1").decode("unicode_escape").encode("latin-1")
 
@@ -877,7 +848,7 @@ def main():
     ap = argparse.ArgumentParser()
     sub = ap.add_subparsers(dest="cmd", required=True)
     servers = {}
-    for name in ("echo", "blast", "eof-server", "banner", "dialogue", "identd",
+    for name in ("echo", "blast", "eof-server", "banner", "identd",
                  "ocsp-replay", "http", "silent", "blackhole", "inetd",
                  "chat"):
         p = servers[name] = sub.add_parser(name)
@@ -891,7 +862,6 @@ def main():
         servers[name].add_argument("bytes", type=int)
     servers["banner"].add_argument("text")
     servers["banner"].add_argument("--close", action="store_true")
-    servers["dialogue"].add_argument("steps", nargs="+", type=dialogue_step)
     servers["chat"].add_argument("steps", nargs="+")
     servers["identd"].add_argument("user", type=os.fsencode)
     servers["ocsp-replay"].add_argument("file")
@@ -949,7 +919,6 @@ def main():
         "blast": lambda: make_blast(args.bytes),
         "eof-server": lambda: make_eof_server(args.bytes),
         "banner": lambda: make_banner(args.text, args.close),
-        "dialogue": lambda: make_dialogue(args.steps),
         "chat": lambda: make_chat(args.steps),
         "identd": lambda: make_identd(args.user),
         "ocsp-replay": lambda: make_ocsp_replay(args.file),
