@@ -59,15 +59,10 @@ done
 } >"$TEST_TMP/c.conf"
 lib_daemon d "$TEST_TMP/c.conf" || exit 1
 
-# does the section reach the web server behind it? and its connection id
+# does the section reach the web server behind it?
 get() {  # SECTION
     printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 socat - "TCP:127.0.0.1:$(lib_port d "$1")" 2>/dev/null |
         head -n 1 | grep -q '^HTTP/1.0 200' && echo ok || echo refused
-}
-log_of() {  # SECTION: the log lines of its (single) connection
-    local id
-    id=$(sed -n "s/.*LOG5\[\([0-9]*\)\]: Service \[$1\] accepted connection.*/\1/p" "$TEST_TMP/d.out" | tail -n 1)
-    grep -F "[$id]: " "$TEST_TMP/d.out"
 }
 expect() {  # SECTION VERDICT LINE-PATTERN...
     local s=$1 want=$2 got pat lines
@@ -75,7 +70,7 @@ expect() {  # SECTION VERDICT LINE-PATTERN...
     got=$(get "$s")
     [ "$got" = "$want" ] || bad "$s: $got, wanted $want"
     sleep 0.3
-    lines=$(log_of "$s")
+    lines=$(lib_conn_log "$TEST_TMP/d.out" "$s")
     for pat in "$@"; do
         grep -q -- "$pat" <<<"$lines" || bad "$s: no line like '$pat'"
     done
