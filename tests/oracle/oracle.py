@@ -68,6 +68,7 @@ RULES = [
     # whether poll() saw the hang-up before read() saw the EOF is timing
     (re.compile(r"(Read|Write) socket closed \((read|write) hangup\)"),
      r"\1 socket closed (\2socket)"),
+    (re.compile(r"TLS socket closed \(read hangup\)"), "TLS socket closed (SSL_read)"),
     # times inside messages (OCSP "This update", "Revoked at"): the
     # clock, and the certificates are made anew for each run
     (re.compile(r"\b\d{4}\.\d\d\.\d\d \d\d:\d\d:\d\d\b"), "#time"),
@@ -364,8 +365,14 @@ class Side:
 
     def do_start(self, conf="main", stdin=None):
         self.write_conf(conf)
+        env = dict(os.environ)
+        if re.search(r"^\s*chroot\s*=", self.scen.confs[conf], re.M):
+            # a sanitizer build: LeakSanitizer needs /proc, which a jail
+            # lacks (it would stall the exit)
+            env["ASAN_OPTIONS"] = ":".join(
+                filter(None, [env.get("ASAN_OPTIONS"), "detect_leaks=0"]))
         self.daemon = subprocess.Popen(
-            [self.binary, self.conf_path], cwd=self.dir,
+            [self.binary, self.conf_path], cwd=self.dir, env=env,
             stdin=stdin if stdin is not None else subprocess.DEVNULL,
             stdout=stdin if stdin is not None else self.logf, stderr=self.logf)
         if stdin is None:
@@ -1126,7 +1133,8 @@ def run_side(binary, scen, d, certs):
         return                  # compare the kept run again (table work)
     subprocess.run(["rm", "-rf", d])
     os.makedirs(d)
-    cmd = ["timeout", "-k", "2", "60", "unshare", "--net", "--pid", "--fork",
+    # a guard only: each wait inside is bounded by LIMIT
+    cmd = ["timeout", "-k", "2", "300", "unshare", "--net", "--pid", "--fork",
            "--kill-child", "--mount-proc", sys.executable, os.path.abspath(__file__),
            "side", binary, scen.id, d, certs]
     with open(os.path.join(d, "runner.err"), "wb") as err:
