@@ -19,22 +19,10 @@ ocsp_port=$(lib_free_port)
         lib_issue . $n /CN=localhost "subjectAltName=DNS:localhost" \
             "authorityInfoAccess=OCSP;URI:http://127.0.0.1:$ocsp_port"
     done
-    exp=$(date -u -d '+2 days' +%y%m%d%H%M%SZ)
-    now=$(date -u +%y%m%d%H%M%SZ)
-    good=$(openssl x509 -in cert.pem -noout -serial | cut -d= -f2)
-    bad=$(openssl x509 -in revoked.crt -noout -serial | cut -d= -f2)
-    echo "unique_subject = no" >index.txt.attr
-    printf 'V\t%s\t\t%s\tunknown\t/CN=localhost\n' "$exp" "$good" >index.txt
-    printf 'R\t%s\t%s\t%s\tunknown\t/CN=localhost\n' "$exp" "$now" "$bad" >>index.txt
-    printf 'V\t%s\t\t%s\tunknown\t/CN=localhost\n' "$exp" \
-        "$(openssl x509 -in staple-good.crt -noout -serial | cut -d= -f2)" >>index.txt
-    printf 'R\t%s\t%s\t%s\tunknown\t/CN=localhost\n' "$exp" "$now" \
-        "$(openssl x509 -in staple-revoked.crt -noout -serial | cut -d= -f2)" >>index.txt
+    lib_ocsp_index . good cert.pem staple-good.crt revoked revoked.crt staple-revoked.crt
 ) >/dev/null 2>&1 || { echo "FAIL: test files"; exit 1; }
 
-lib_bg responder openssl ocsp -index "$c/index.txt" -port "$ocsp_port" \
-    -rsigner "$c/ca.pem" -rkey "$c/ca.key" -CA "$c/ca.pem"
-lib_wait_for "$TEST_TMP/responder.out" 'waiting for OCSP client connections' || { echo "FAIL: responder"; exit 1; }
+lib_ocsp_responder responder "$c" "$ocsp_port" || exit 1
 lib_peer echo echo || exit 1
 cat >"$TEST_TMP/s.conf" <<EOF
 foreground = yes

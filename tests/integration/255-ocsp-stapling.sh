@@ -19,17 +19,10 @@ aia="authorityInfoAccess=OCSP;URI:http://127.0.0.1:$ocsp_port"
     for n in good revoked unknown; do
         lib_issue . $n /CN=localhost "subjectAltName=DNS:localhost" "$aia"
     done
-    exp=$(date -u -d '+2 days' +%y%m%d%H%M%SZ)
-    now=$(date -u +%y%m%d%H%M%SZ)
-    serial() { openssl x509 -in "$1.crt" -noout -serial | cut -d= -f2; }
-    echo "unique_subject = no" >index.txt.attr
-    printf 'V\t%s\t\t%s\tunknown\t/CN=localhost\n' "$exp" "$(serial good)" >index.txt
-    printf 'R\t%s\t%s\t%s\tunknown\t/CN=localhost\n' "$exp" "$now" "$(serial revoked)" >>index.txt
+    lib_ocsp_index . good good.crt revoked revoked.crt
 ) >/dev/null 2>&1 || { echo "FAIL: test files"; exit 1; }
 
-lib_bg responder openssl ocsp -index "$c/index.txt" -port "$ocsp_port" \
-    -rsigner "$c/ca.pem" -rkey "$c/ca.key" -CA "$c/ca.pem"
-lib_wait_for "$TEST_TMP/responder.out" 'waiting for OCSP client connections' || { echo "FAIL: responder"; exit 1; }
+lib_ocsp_responder responder "$c" "$ocsp_port" || exit 1
 for n in good revoked unknown; do
     openssl ocsp -issuer "$c/ca.pem" -cert "$c/$n.crt" -url "http://127.0.0.1:$ocsp_port" \
         -respout "$c/$n.der" -noverify >/dev/null 2>&1 || { echo "FAIL: OCSP answer for $n"; exit 1; }

@@ -33,13 +33,7 @@ ocsp_port=$(lib_free_port)
         lib_issue . $n /CN=localhost "subjectAltName=DNS:localhost" \
             "authorityInfoAccess=OCSP;URI:http://127.0.0.1:$ocsp_port"
     done
-    exp=$(date -u -d '+2 days' +%y%m%d%H%M%SZ)
-    now=$(date -u +%y%m%d%H%M%SZ)
-    echo "unique_subject = no" >index.txt.attr
-    printf 'V\t%s\t\t%s\tunknown\t/CN=localhost\n' "$exp" \
-        "$(openssl x509 -in aia-good.crt -noout -serial | cut -d= -f2)" >index.txt
-    printf 'R\t%s\t%s\t%s\tunknown\t/CN=localhost\n' "$exp" "$now" \
-        "$(openssl x509 -in aia-revoked.crt -noout -serial | cut -d= -f2)" >>index.txt
+    lib_ocsp_index . good aia-good.crt revoked aia-revoked.crt
     # a genuine "good" answer without a nonce, to be replayed
     openssl ocsp -issuer ca.pem -cert aia-good.crt -no_nonce -reqout replay-req.der &&
     openssl ocsp -index index.txt -rsigner ca.pem -rkey ca.key -CA ca.pem \
@@ -49,13 +43,9 @@ ocsp_port=$(lib_free_port)
 # the responders: the real one, one that signs with the self-signed
 # "stranger" key, a replayer (it says whether each request carried a
 # nonce) and a silent one
-lib_bg responder openssl ocsp -index "$c/index.txt" -port "$ocsp_port" \
-    -rsigner "$c/ca.pem" -rkey "$c/ca.key" -CA "$c/ca.pem"
-lib_wait_for "$T/responder.out" 'waiting for OCSP client connections' || { echo "FAIL: responder"; exit 1; }
+lib_ocsp_responder responder "$c" "$ocsp_port" || exit 1
 stranger_port=$(lib_free_port)
-lib_bg stranger openssl ocsp -index "$c/index.txt" -port "$stranger_port" \
-    -rsigner "$c/st.crt" -rkey "$c/st.key" -CA "$c/ca.pem"
-lib_wait_for "$T/stranger.out" 'waiting for OCSP client connections' || { echo "FAIL: stranger responder"; exit 1; }
+lib_ocsp_responder stranger "$c" "$stranger_port" "$c/st.crt" "$c/st.key" || exit 1
 lib_peer replayer ocsp-replay "$c/replay.der" || exit 1
 replay_port=$PEER_PORT
 # a responder whose accept queue is full: connecting to it never ends

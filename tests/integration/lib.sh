@@ -8,6 +8,8 @@
 #   lib_mktemp                        sets TEST_TMP, removed again on exit
 #   lib_make_certs DIR                fills DIR with the @CERTS@ files (tests/certs/mkcerts.sh)
 #   lib_issue DIR NAME SUBJECT [EXT]  one more leaf certificate signed by DIR/ca.pem
+#   lib_crl DIR ISSUER OUT [CERT...]  a CRL revoking CERTs
+#   lib_ocsp_index, lib_ocsp_responder  an openssl ocsp responder's database, and the responder
 #   lib_make_scratch DIR CERTS        makes a @TMP@ dir (with include.d/)
 #   lib_subst SRC DST CERTS TMP       copy of a corpus file, placeholders replaced
 #   lib_run PROG CONF OUT [DIR]       runs PROG CONF isolated, prints exit status
@@ -216,6 +218,55 @@ lib_issue() {
             -keyout "$n.key" -out "$n.crt" -days 2 -subj "$subject" \
             -CA ca.pem -CAkey ca.key "${ext[@]}" &&
         cat "$n.key" "$n.crt" >"$n.pem" && chmod 600 "$n.key" "$n.pem") >/dev/null 2>&1
+}
+
+# lib_crl DIR ISSUER OUT [CERT...]: DIR/OUT, a CRL issued by DIR/ISSUER.pem
+# (key DIR/ISSUER.key) that revokes each certificate file DIR/CERT
+lib_crl() {
+    local d=$1 issuer=$2 out=$3
+    shift 3
+    (
+        cd "$d" || exit 1
+        rm -f crl-db.txt* crl-number*
+        : >crl-db.txt
+        echo 01 >crl-number
+        printf '[ca]\ndefault_ca=x\n[x]\ndatabase=crl-db.txt\ncrlnumber=crl-number\ndefault_md=sha256\ndefault_crl_days=2\n' >crl.cnf
+        for cert in "$@"; do
+            openssl ca -config crl.cnf -revoke "$cert" -keyfile "$issuer.key" -cert "$issuer.pem" || exit 1
+        done
+        openssl ca -config crl.cnf -gencrl -keyfile "$issuer.key" -cert "$issuer.pem" -out "$out"
+    ) >/dev/null 2>&1
+}
+
+# lib_ocsp_index DIR good|revoked CERT...: DIR/index.txt, the database of
+# an OCSP responder for DIR/ca.pem, saying each certificate file DIR/CERT
+# is good or revoked (a status word applies to the files after it)
+lib_ocsp_index() {
+    local d=$1 status=good exp now serial arg
+    shift
+    exp=$(date -u -d '+2 days' +%y%m%d%H%M%SZ)
+    now=$(date -u +%y%m%d%H%M%SZ)
+    echo "unique_subject = no" >"$d/index.txt.attr"
+    : >"$d/index.txt"
+    for arg in "$@"; do
+        case $arg in good|revoked) status=$arg; continue ;; esac
+        serial=$(openssl x509 -in "$d/$arg" -noout -serial | cut -d= -f2) || return 1
+        if [ $status = good ]; then
+            printf 'V\t%s\t\t%s\tunknown\t/CN=localhost\n' "$exp" "$serial"
+        else
+            printf 'R\t%s\t%s\t%s\tunknown\t/CN=localhost\n' "$exp" "$now" "$serial"
+        fi >>"$d/index.txt"
+    done
+}
+
+# lib_ocsp_responder NAME DIR PORT [SIGNER KEY]: openssl ocsp answering on
+# 127.0.0.1:PORT from DIR/index.txt, signing as DIR/ca.pem (or SIGNER)
+lib_ocsp_responder() {
+    local name=$1 d=$2 port=$3
+    lib_bg "$name" openssl ocsp -index "$d/index.txt" -port "$port" \
+        -rsigner "${4:-$d/ca.pem}" -rkey "${5:-$d/ca.key}" -CA "$d/ca.pem"
+    lib_wait_for "$TEST_TMP/$name.out" 'waiting for OCSP client connections' ||
+        { echo "OCSP responder $name did not start" >&2; return 1; }
 }
 
 # Make DIR as a @TMP@ scratch directory: include.d/ holds two fragments
