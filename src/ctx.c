@@ -18,7 +18,9 @@
 #include "verify.h"
 #include "sesscache.h"
 
+#include <openssl/dh.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 #include <openssl/core_names.h>
@@ -305,14 +307,102 @@ load_trust(const struct service *svc, SSL_CTX *ctx)
 	return load_crls(svc, store);
 }
 
-static int
-set_curves(const struct service *svc, SSL_CTX *ctx)
+/* the first cipher of CTX that needs DH parameters, or NULL */
+static const char *
+dh_cipher(const SSL_CTX *ctx)
 {
-	if (svc->client)
+	STACK_OF(SSL_CIPHER) *ciphers = SSL_CTX_get_ciphers(ctx);
+	const SSL_CIPHER *c;
+	int i, kx;
+
+	for (i = 0; i < sk_SSL_CIPHER_num(ciphers); i++) {
+		c = sk_SSL_CIPHER_value(ciphers, i);
+		kx = SSL_CIPHER_get_kx_nid(c);
+		if (kx == NID_kx_dhe || kx == NID_kx_dhe_psk)
+			return SSL_CIPHER_get_name(c);
+	}
+	return NULL;
+}
+
+/* "openssl dhparam 2048 >> stunnel.pem": parameters in the cert file */
+static int
+load_dh(const char *path, SSL_CTX *ctx)
+{
+	EVP_PKEY *dh = NULL;
+	BIO *bio = BIO_new_file(path, "r");
+	int bits;
+
+	if (bio != NULL)
+		dh = PEM_read_bio_Parameters(bio, NULL);
+	BIO_free(bio);
+	ERR_clear_error();
+	if (dh == NULL ||
+	    !(EVP_PKEY_is_a(dh, "DH") || EVP_PKEY_is_a(dh, "DHX"))) {
+		EVP_PKEY_free(dh);
+		log_msg(LOG_DEBUG, "Could not load DH parameters from %s", path);
+		return -1;
+	}
+	log_msg(LOG_DEBUG, "Using DH parameters from %s", path);
+	bits = EVP_PKEY_get_bits(dh);
+	if (!SSL_CTX_set0_tmp_dh_pkey(ctx, dh)) {
+		EVP_PKEY_free(dh);
+		sslerr_log("SSL_CTX_set0_tmp_dh_pkey");
+		return -1;
+	}
+	log_msg(LOG_INFO, "%d-bit DH parameters loaded", bits);
+	return 0;
+}
+
+/*
+ * stunnel's "dynamic" parameters are a 2048-bit group of its own; ours
+ * is the well-known RFC 7919 group of that size (the same size to the
+ * peer, and a prime anyone can check)
+ */
+static int
+set_dynamic_dh(SSL_CTX *ctx)
+{
+	EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, "DH", NULL);
+	EVP_PKEY *dh = NULL;
+
+	if (pctx == NULL || EVP_PKEY_paramgen_init(pctx) <= 0 ||
+	    EVP_PKEY_CTX_set_dh_nid(pctx, NID_ffdhe2048) <= 0 ||
+	    EVP_PKEY_paramgen(pctx, &dh) <= 0 ||
+	    !SSL_CTX_set0_tmp_dh_pkey(ctx, dh)) {
+		EVP_PKEY_free(dh);
+		EVP_PKEY_CTX_free(pctx);
+		ERR_clear_error();
+		log_msg(LOG_ERR, "Failed to get default DH parameters");
+		return -1;
+	}
+	EVP_PKEY_CTX_free(pctx);
+	log_msg(LOG_INFO, "Using dynamic DH parameters");
+	return 0;
+}
+
+/*
+ * DH for a server whose cipher list has a DHE cipher (ciphers = PSK
+ * has DHE-PSK ones), as stunnel decides it; then the ECDH groups
+ */
+static int
+set_dh_curves(const struct service *svc, SSL_CTX *ctx)
+{
+	const char *cipher = svc->client ? NULL : dh_cipher(ctx);
+
+	if (svc->client) {
 		log_msg(LOG_INFO, "DH initialization skipped: client section");
-	else
+	} else if (cipher == NULL) {
 		log_msg(LOG_INFO,
 		    "DH initialization skipped: no DH ciphersuites");
+	} else {
+		log_msg(LOG_INFO, "DH initialization needed for %s", cipher);
+		log_msg(LOG_DEBUG, "DH initialization");
+		if (svc->cert == NULL)
+			log_msg(LOG_DEBUG, "No certificate available to load "
+			    "DH parameters");
+		if ((svc->cert == NULL || load_dh(svc->cert, ctx) < 0) &&
+		    set_dynamic_dh(ctx) < 0)
+			return -1;
+	}
 	log_msg(LOG_DEBUG, "ECDH initialization");
 	if (!SSL_CTX_set1_groups_list(ctx, svc->curves)) {
 		ERR_clear_error();
@@ -471,8 +561,7 @@ ctx_init(struct service *svc)
 	set_security_level(svc, ctx);
 	if (set_protocol(svc, ctx) < 0 || set_sessions(svc, ctx) < 0 ||
 	    run_config(svc, ctx) < 0 ||
-	    keys_load(svc, ctx) < 0 || load_trust(svc, ctx) < 0 ||
-	    set_curves(svc, ctx) < 0)
+	    keys_load(svc, ctx) < 0 || load_trust(svc, ctx) < 0)
 		return -1;
 	verify_set_mode(svc, ctx);
 	if (!svc->client && svc->cert == NULL && svc->psk != NULL)
@@ -480,6 +569,8 @@ ctx_init(struct service *svc)
 		    "incompatible with PSK");
 	else if (!svc->client || verify_chain_wanted(svc))
 		ocsp_stapling_attach(ctx, svc->client);
+	if (set_dh_curves(svc, ctx) < 0)	/* after stapling, as stunnel */
+		return -1;
 	if (svc->psk != NULL)
 		psk_attach(ctx, svc->client);
 	if (svc->client && svc->engine != 0)

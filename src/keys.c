@@ -7,9 +7,9 @@
  * first when it has one ("engineId"), the passphrase of an
  * encrypted key (asked on the terminal when the daemon runs in the
  * foreground with one, refused with a clear message otherwise), the
- * check that key and certificate belong together, and DH parameters
- * appended to the certificate file. Runs in the parent, before any
- * privilege drop. Must never log a passphrase or key material.
+ * check that key and certificate belong together (DH parameters in the
+ * certificate file are ctx.c's, read only when needed). Runs in the
+ * parent, before any privilege drop. Must never log a passphrase or key material.
  */
 #include "common.h"
 #include "keys.h"
@@ -224,27 +224,6 @@ load_key(const char *path, SSL_CTX *ctx)
 	return 0;
 }
 
-/* "openssl dhparam 2048 >> stunnel.pem": static DH parameters */
-static void
-load_dh(const char *path, SSL_CTX *ctx)
-{
-	EVP_PKEY *dh = NULL;
-	BIO *bio = BIO_new_file(path, "r");
-
-	if (bio != NULL)
-		dh = PEM_read_bio_Parameters(bio, NULL);
-	BIO_free(bio);
-	if (dh != NULL && (EVP_PKEY_is_a(dh, "DH") || EVP_PKEY_is_a(dh, "DHX")) &&
-	    SSL_CTX_set0_tmp_dh_pkey(ctx, dh)) {
-		log_msg(LOG_INFO, "Using DH parameters from %s", path);
-	} else {
-		EVP_PKEY_free(dh);
-		SSL_CTX_set_dh_auto(ctx, 1);
-		log_msg(LOG_DEBUG, "Could not load DH parameters from %s", path);
-	}
-	ERR_clear_error();
-}
-
 /* the certificate (a chain, a bundle or a URI); 0 or -1 after logging */
 static int
 load_cert(const char *cert, SSL_CTX *ctx)
@@ -341,7 +320,5 @@ keys_load(const struct service *svc, SSL_CTX *ctx)
 		return -1;
 	}
 	log_msg(LOG_DEBUG, "Private key check succeeded");
-	if (!svc->client && cert_in_file && !is_uri(svc->cert))
-		load_dh(svc->cert, ctx);
 	return 0;
 }

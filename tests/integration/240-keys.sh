@@ -40,7 +40,7 @@ conf p12 "cert = $c/bundle.p12"
 lib_daemon p12 "$TEST_TMP/p12.conf" && works p12 || bad "PKCS#12 bundle"
 conf rsa "cert = $c/rsa-dh.pem" "ciphers = DHE-RSA-AES256-GCM-SHA384" "sslVersionMax = TLSv1.2"
 lib_daemon rsa "$TEST_TMP/rsa.conf" && works rsa -tls1_2 || bad "RSA key with appended DH parameters"
-grep -q "Using DH parameters from $c/rsa-dh.pem" "$TEST_TMP/rsa.out" || bad "DH parameters not read from the cert file"
+grep -q "LOG6\[ui\]: 2048-bit DH parameters loaded" "$TEST_TMP/rsa.out" || bad "DH parameters not read from the cert file"
 
 conf uri "cert = file:$c/cert.pem" "key = file:$c/key.pem"
 lib_daemon uri "$TEST_TMP/uri.conf" && works uri || bad "cert and key as file: URIs (OSSL_STORE)"
