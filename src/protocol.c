@@ -529,57 +529,80 @@ pop3_server(struct client *c)
 	    NULL);
 }
 
-/* IMAP CAPABILITY through to the backend, with STARTTLS added */
+/*
+ * IMAP CAPABILITY through to the backend, as stunnel 5.75 relays it: an
+ * untagged first answer gets " STARTTLS" added, and the next line must
+ * be an OK (its second word). 0; 1 when it is not (the client told
+ * why); -1 on a failure to read or write.
+ */
 static int
-imap_capability(struct client *c, const char *request, const char *tag)
+imap_capability(struct client *c, const char *request)
 {
 	char line[LINE_MAX_LEN], out[LINE_MAX_LEN + 16];
-	size_t tlen = strlen(tag);
+	const char *sp;
 
-	if (put_line(c, c->remote_fd, request, NULL) < 0)
+	if (put_line(c, c->remote_fd, request, NULL) < 0 ||
+	    get_line(c, c->remote_fd, line, sizeof(line)) < 0)
 		return -1;
-	for (;;) {
-		if (get_line(c, c->remote_fd, line, sizeof(line)) < 0)
+	if (line[0] == '*') {
+		snprintf(out, sizeof(out), "%s STARTTLS", line);
+		if (put_line(c, c->local_wfd, out, NULL) < 0 ||
+		    get_line(c, c->remote_fd, line, sizeof(line)) < 0)
 			return -1;
-		if (strncasecmp(line, "* CAPABILITY", 12) == 0) {
-			snprintf(out, sizeof(out), "%s STARTTLS", line);
-			if (put_line(c, c->local_wfd, out, NULL) < 0)
-				return -1;
-			continue;
-		}
-		if (line[0] != '*' && (strncmp(line, tag, tlen) != 0 ||
-		    line[tlen] != ' ')) {
-			log_msg(LOG_ERR, "Unexpected server response: %s", line);
-			return -1;
-		}
-		if (put_line(c, c->local_wfd, line, NULL) < 0)
-			return -1;
-		if (line[0] != '*')
-			return 0;
 	}
+	if (put_line(c, c->local_wfd, line, NULL) < 0)
+		return -1;
+	sp = strchr(line, ' ');
+	if (sp == NULL || !is_prefix_ci(sp + 1, "OK")) {
+		put_line(c, c->local_wfd, "* BYE unexpected server response",
+		    NULL);
+		log_msg(LOG_ERR, "Unexpected server response: %s", line);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The backend is told the connection ends: "stunnel LOGOUT", and its
+ * answer read (an untagged BYE and one line more). A refusal the client
+ * was told of ends as "Connection closed", as in stunnel.
+ */
+static int
+imap_logout(struct client *c)
+{
+	char line[LINE_MAX_LEN];
+
+	if (put_line(c, c->remote_fd, "stunnel LOGOUT", NULL) < 0 ||
+	    get_line(c, c->remote_fd, line, sizeof(line)) < 0)
+		return -1;
+	if (line[0] == '*' && get_line(c, c->remote_fd, line,
+	    sizeof(line)) < 0)
+		return -1;
+	c->error = CERR_QUIET;
+	return -1;
 }
 
 /*
  * RFC 2595 server side: the greeting's capabilities are hidden
  * ("[KAPABILITY"), CAPABILITY is asked of the backend with STARTTLS
- * added, STARTTLS starts TLS; any other command ends the connection.
+ * added, STARTTLS starts TLS; any other command (or a line without a
+ * tag) ends the dialogue with the backend's LOGOUT.
  */
 static int
 imap_server(struct client *c)
 {
-	char line[LINE_MAX_LEN], out[LINE_MAX_LEN + 16], tag[64], *cap;
-	const char *cmd;
+	char line[LINE_MAX_LEN], out[2 * LINE_MAX_LEN + 32], *cap, *tail;
 	int rc = client_waits(c, "2595");
 
 	if (rc <= 0)
 		return rc;
 	if (get_line(c, c->remote_fd, line, sizeof(line)) < 0)
 		return -1;
-	if (strncmp(line, "* OK", 4) != 0) {
+	if (!is_prefix_ci(line, "* OK")) {
 		log_msg(LOG_ERR, "Unknown server welcome");
 		return -1;
 	}
-	if ((cap = strstr(line, "[CAPABILITY")) != NULL)
+	if ((cap = strcasestr(line, "[CAPABILITY")) != NULL)
 		cap[1] = 'K';
 	snprintf(out, sizeof(out), "%s (stunnel)", line);
 	if (put_line(c, c->local_wfd, out, NULL) < 0)
@@ -587,27 +610,30 @@ imap_server(struct client *c)
 	for (;;) {
 		if (get_line(c, c->local_rfd, line, sizeof(line)) < 0)
 			return -1;
-		if (sscanf(line, "%63s", tag) != 1)
-			tag[0] = '\0';
-		cmd = line + strlen(tag);
-		cmd += strspn(cmd, " ");
-		if (strcasecmp(cmd, "CAPABILITY") == 0) {
-			if (imap_capability(c, line, tag) < 0)
+		if ((tail = strchr(line, ' ')) == NULL)
+			break;
+		*tail++ = '\0';	/* line is the tag now */
+		if (is_prefix_ci(tail, "CAPABILITY")) {
+			tail[-1] = ' ';
+			if ((rc = imap_capability(c, line)) < 0)
 				return -1;
+			if (rc > 0)
+				break;
 			continue;
 		}
-		if (strcasecmp(cmd, "STARTTLS") == 0) {
+		if (is_prefix_ci(tail, "STARTTLS")) {
 			snprintf(out, sizeof(out), "%s OK Begin TLS negotiation "
-			    "now", tag);
+			    "now", line);
 			return put_line(c, c->local_wfd, out, NULL);
 		}
-		snprintf(out, sizeof(out), "%s BAD %s unexpected", tag, cmd);
-		put_line(c, c->local_wfd, "* BYE stunnel: unexpected command", NULL);
+		put_line(c, c->local_wfd, "* BYE stunnel: unexpected command",
+		    NULL);
+		snprintf(out, sizeof(out), "%s BAD %s unexpected", line, tail);
 		put_line(c, c->local_wfd, out, NULL);
-		log_msg(LOG_ERR, "Unexpected client command %s", cmd);
-		put_line(c, c->remote_fd, "stunnel LOGOUT", NULL);
-		return -1;
+		log_msg(LOG_ERR, "Unexpected client command %s", tail);
+		break;
 	}
+	return imap_logout(c);
 }
 
 /* server mode: does the protocol talk to the backend before TLS? */

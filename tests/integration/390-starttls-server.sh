@@ -7,8 +7,12 @@
 # marked "stunnel for", "+ stunnel", "[KAPABILITY", CAPA, CAPABILITY with
 # STARTTLS added) are byte for byte those of the reference stunnel4 on
 # the same configuration, refusals included: HELO instead of EHLO, a POP3
-# client that does not want TLS, an unexpected IMAP command, a backend
-# with an unknown welcome.
+# client that does not want TLS, an unexpected IMAP command, an IMAP
+# command without a tag, a backend with an unknown welcome. As in stunnel
+# 5.75, an IMAP backend whose answer to CAPABILITY is not OK (here an
+# echo, as openssl s_client -starttls imap meets it) ends the dialogue:
+# "* BYE unexpected server response", the backend's "stunnel LOGOUT",
+# "Connection closed".
 . "$(dirname "$0")/lib.sh"
 lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 lib_mktemp
@@ -66,7 +70,11 @@ conf() {  # the same configuration for ours and for the reference
     done
     printf '[rude]\naccept = 127.0.0.1:0\nconnect = 127.0.0.1:%s\ncert = %s\nprotocol = smtp\n' \
         "$(cat "$TEST_TMP/rude.port")" "$TEST_TMP/certs/server.pem"
+    printf '[echo]\naccept = 127.0.0.1:0\nconnect = 127.0.0.1:%s\ncert = %s\nprotocol = imap\n' \
+        "$echo_port" "$TEST_TMP/certs/server.pem"
 }
+lib_peer echo chat 'S:*\x20OK\x20backend\x20ready\r\n' ECHO || exit 1
+echo_port=$PEER_PORT
 conf >"$TEST_TMP/s.conf"
 lib_daemon d "$TEST_TMP/s.conf" || exit 1
 
@@ -106,6 +114,7 @@ print("pop3:", talk(pop3, [b"CAPA", b"STLS"]))
 print("pop3-user:", talk(pop3, [b"USER bob"]))
 print("imap:", talk(imap, [b"a1 CAPABILITY", b"a2 STARTTLS"]))
 print("imap-noop:", talk(imap, [b"a1 NOOP"]))
+print("imap-notag:", talk(imap, [b"CAPABILITY"]))
 print("rude:", talk(rude, []))
 END_OF_DIALOGUES
 ports() { for k in smtp pop3 imap rude; do lib_port "$1" $k; done; }
@@ -115,7 +124,8 @@ for want in \
     'smtp: 220 backend.example stunnel for ESMTP fake\n | 250-backend.example\n250 STARTTLS\n | 220 Go ahead\n' \
     'pop3: +OK POP3 backend ready + stunnel\n | +OK Stunnel capability list follows\nSTLS\n.\n | +OK Stunnel starts TLS negotiation\n' \
     'imap: * OK [KAPABILITY IMAP4rev1 LOGINDISABLED] backend ready (stunnel)\n | * CAPABILITY IMAP4rev1 AUTH=PLAIN STARTTLS\na1 OK done\n | a2 OK Begin TLS negotiation now\n' \
-    'imap-noop: * OK [KAPABILITY IMAP4rev1 LOGINDISABLED] backend ready (stunnel)\n | * BYE stunnel: unexpected command\na1 BAD NOOP unexpected\n<EOF>'; do
+    'imap-noop: * OK [KAPABILITY IMAP4rev1 LOGINDISABLED] backend ready (stunnel)\n | * BYE stunnel: unexpected command\na1 BAD NOOP unexpected\n<EOF>' \
+    'imap-notag: * OK [KAPABILITY IMAP4rev1 LOGINDISABLED] backend ready (stunnel)\n | <EOF>'; do
     grep -qF -- "$want" "$TEST_TMP/ours.txt" || bad "dialogue not as expected: $want"
 done
 grep -q '^smtp-helo: .* | <EOF>$' "$TEST_TMP/ours.txt" || bad "HELO was not refused"
@@ -129,10 +139,11 @@ for line in 'LOG3\[[0-9]*\]: Unknown client EHLO' 'LOG3\[[0-9]*\]: Client does n
 done
 
 # real STARTTLS clients: their commands reach the backend over the tunnel
-starttls() {  # KIND COMMANDS...: what s_client printed
+starttls() {  # SECTION COMMANDS...: what s_client printed
     local k=$1; shift
     { sleep 0.5; for cmd in "$@"; do printf '%s\r\n' "$cmd"; sleep 0.3; done; sleep 0.3; } |
-        timeout 8 openssl s_client -connect "127.0.0.1:$(lib_port d $k)" -starttls $k -quiet 2>/dev/null
+        timeout 8 openssl s_client -connect "127.0.0.1:$(lib_port d $k)" \
+            -starttls "$( [ $k = echo ] && echo imap || echo $k)" -quiet 2>/dev/null
 }
 starttls smtp "EHLO tunnel.example" "QUIT" | grep -q '^221 bye' || bad "smtp: no answer through the tunnel"
 grep -q '^got EHLO tunnel.example$' "$TEST_TMP/b-smtp.out" || bad "smtp: the EHLO after STARTTLS did not reach the backend"
@@ -140,6 +151,15 @@ starttls pop3 "USER tunnel" "QUIT" | grep -q '^+OK bye' || bad "pop3: no answer 
 grep -q '^got USER tunnel$' "$TEST_TMP/b-pop3.out" || bad "pop3: USER did not reach the backend"
 starttls imap "t1 LOGOUT" | grep -q '^t1 OK bye' || bad "imap: no answer through the tunnel"
 grep -q '^got t1 LOGOUT$' "$TEST_TMP/b-imap.out" || bad "imap: LOGOUT did not reach the backend"
+grep -q '^got stunnel LOGOUT$' "$TEST_TMP/b-imap.out" || bad "imap: no 'stunnel LOGOUT' after the refusals"
+# a backend whose answer to CAPABILITY is no OK: no TLS, the backend logged out
+starttls echo "t1 NOOP" | grep -q . && bad "imap: TLS through a backend that is no IMAP server"
+sleep 0.3
+grep -qF "echoed b'. CAPABILITY\\r\\nstunnel LOGOUT\\r\\n'" "$TEST_TMP/echo.out" ||
+    bad "imap: the echo backend saw $(cat "$TEST_TMP/echo.out")"
+grep -A3 'LOG3\[[0-9]*\]: Unexpected server response: \. CAPABILITY$' "$TEST_TMP/d.out" |
+    grep -q 'Connection closed: 0 byte(s) sent to TLS, 0 byte(s) sent to socket' ||
+    bad "imap: no 'Unexpected server response: . CAPABILITY', then 'Connection closed'"
 # a client that speaks TLS at once gets the greeting inside TLS
 { sleep 0.8; printf 'QUIT\r\n'; sleep 0.5; } |
     timeout 8 openssl s_client -connect "127.0.0.1:$(lib_port d smtp)" -quiet 2>/dev/null |
