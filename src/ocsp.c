@@ -315,6 +315,7 @@ int
 ocsp_check(struct client *c, X509_STORE_CTX *store, X509 *cert, int depth)
 {
 	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(store);
+	enum verdict v;
 
 	if (depth + 1 >= sk_X509_num(chain)) {
 		log_msg(LOG_DEBUG, "OCSP: Ignoring the root certificate");
@@ -326,8 +327,11 @@ ocsp_check(struct client *c, X509_STORE_CTX *store, X509 *cert, int depth)
 	}
 	if (c->svc->ocsp_url == NULL && !c->svc->ocsp_aia)
 		return 1;
-	return conclude(c, query(c, chain, X509_STORE_CTX_get0_store(store),
-	    cert, sk_X509_value(chain, depth + 1)));
+	v = query(c, chain, X509_STORE_CTX_get0_store(store), cert,
+	    sk_X509_value(chain, depth + 1));
+	if (v == OCSP_REVOKED)	/* the peer hears certificate_revoked */
+		X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REVOKED);
+	return conclude(c, v);
 }
 
 /* ------------------------------------------------------------------ */

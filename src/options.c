@@ -152,6 +152,8 @@ static int parse_stack(const struct option *, struct global *,
     struct service *, void *, const char *, const char **);
 static int parse_verify(const struct option *, struct global *,
     struct service *, void *, const char *, const char **);
+static int parse_verify_switch(const struct option *, struct global *,
+    struct service *, void *, const char *, const char **);
 
 #define SECONDS_MAX	(INT_MAX / 1000)
 
@@ -381,10 +383,10 @@ static const struct option table[] = {
 	{ "verify", S(verify), K_CUSTOM, .parse = parse_verify,
 	  .show = "none",
 	  .help = "level of peer certificate verification", .flags = F_SHOW },
-	{ "verifyChain", S(verify_chain), K_BOOL, .dflt = "no",
-	  .help = "yes|no verify certificate chain" },
-	{ "verifyPeer", S(verify_peer), K_BOOL, .dflt = "no",
-	  .help = "yes|no verify peer certificate" },
+	{ "verifyChain", S(verify_chain), K_CUSTOM, .parse = parse_verify_switch,
+	  .dflt = "no", .help = "yes|no verify certificate chain" },
+	{ "verifyPeer", S(verify_peer), K_CUSTOM, .parse = parse_verify_switch,
+	  .dflt = "no", .help = "yes|no verify peer certificate" },
 };
 
 /* older spellings that stunnel 5 still reads */
@@ -814,10 +816,14 @@ parse_stack(const struct option *opt UNUSED, struct global *g UNUSED,
 	return 0;
 }
 
+/*
+ * A certificate check that is switched on also requires a certificate,
+ * until a later "requireCert = no" says otherwise: stunnel reads these
+ * in order, so the last one written wins.
+ */
 static int
 parse_verify(const struct option *opt UNUSED, struct global *g UNUSED,
-    struct service *svc UNUSED, void *field, const char *arg,
-    const char **why)
+    struct service *svc, void *field, const char *arg, const char **why)
 {
 	unsigned long n;
 
@@ -826,6 +832,21 @@ parse_verify(const struct option *opt UNUSED, struct global *g UNUSED,
 		return -1;
 	}
 	*(int *)field = (int)n;
+	if (n >= 2)
+		svc->require_cert = 1;
+	return 0;
+}
+
+static int
+parse_verify_switch(const struct option *opt UNUSED, struct global *g UNUSED,
+    struct service *svc, void *field, const char *arg, const char **why)
+{
+	if (parse_yesno(arg, field) < 0) {
+		*why = yesno_err;
+		return -1;
+	}
+	if (*(int *)field)
+		svc->require_cert = 1;
 	return 0;
 }
 

@@ -28,11 +28,11 @@ verify_peer_wanted(const struct service *svc)
 	return svc->verify_peer || svc->verify >= 3;
 }
 
+/* verifyChain, verifyPeer and verify >= 2 set requireCert as they are read */
 int
 verify_cert_required(const struct service *svc)
 {
-	return svc->require_cert || svc->verify_chain || svc->verify_peer ||
-	    svc->verify >= 2;
+	return svc->require_cert;
 }
 
 /* any of the configured subject checks matches the leaf */
@@ -172,8 +172,11 @@ check_cert(struct client *c, int preverify, X509_STORE_CTX *store,
 	if (depth == 0 && !subject_ok(svc, cert))
 		return reject(depth, dn);
 	if (depth == 0 && verify_peer_wanted(svc) &&
-	    !locally_installed(store, cert))
+	    !locally_installed(store, cert)) {
+		/* the peer hears bad_certificate, as from stunnel */
+		X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
 		return reject(depth, dn);
+	}
 	if (!verify_chain_wanted(svc))
 		log_msg(LOG_INFO, "OCSP: Certificate chain verification "
 		    "disabled");
@@ -289,9 +292,6 @@ verify_callback(int preverify, X509_STORE_CTX *store)
 		free(dn);
 		return 1;
 	}
-	if (!ok && X509_STORE_CTX_get_error(store) == X509_V_OK)
-		/* a refusal of ours, not OpenSSL's: a bad_certificate alert */
-		X509_STORE_CTX_set_error(store, X509_V_ERR_CERT_REJECTED);
 	if (ok) {
 		log_msg(depth == 0 ? LOG_NOTICE : LOG_INFO,
 		    "Certificate accepted at depth=%d: %s", depth, dn);
@@ -362,13 +362,13 @@ verify_session_outcome(struct client *c)
 	int authenticated = c->psk_authenticated ||
 	    session_authenticated(SSL_get_session(c->ssl));
 
-	if (svc->client || !verify_cert_required(svc) || authenticated)
+	if (svc->client || authenticated)
 		return 0;
 	if (svc->redirect.n > 0) {
 		c->redirect = 1;
 		return 0;
 	}
-	if (SSL_session_reused(c->ssl)) {
+	if (verify_cert_required(svc) && SSL_session_reused(c->ssl)) {
 		log_msg(LOG_ERR, "Resumed session was not authenticated: "
 		    "refused");
 		return -1;

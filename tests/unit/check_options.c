@@ -145,6 +145,28 @@ START_TEST(bool_values)
 }
 END_TEST
 
+/* checks switched on require a certificate; the last line written wins */
+START_TEST(require_cert_order)
+{
+	struct service *a = section("a"), *b = section("b"), *c = section("c");
+
+	ck_set_ok(a, "verifyChain", "yes");
+	ck_assert_int_eq(a->require_cert, 1);
+	ck_set_ok(a, "requireCert", "no");
+	ck_assert_int_eq(a->require_cert, 0);
+	ck_set_ok(b, "requireCert", "no");
+	ck_set_ok(b, "verifyPeer", "yes");
+	ck_assert_int_eq(b->require_cert, 1);
+	ck_set_ok(c, "verify", "1");
+	ck_assert_int_eq(c->require_cert, 0);
+	ck_set_ok(c, "verify", "2");
+	ck_assert_int_eq(c->require_cert, 1);
+	ck_set_ok(c, "verifyChain", "no");
+	ck_assert_int_eq(c->require_cert, 1);
+	ck_assert_int_eq(GLOBAL->require_cert, 0);
+}
+END_TEST
+
 START_TEST(bool_in_section)
 {
 	struct service *svc = section("s");
@@ -1257,6 +1279,7 @@ options_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, bool_values, 0, (int)ARRAY_SIZE(bools));
 	tcase_add_loop_test(tc, bool_in_section, 0, (int)ARRAY_SIZE(bools));
+	tcase_add_test(tc, require_cert_order);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("number");
