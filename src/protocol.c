@@ -460,30 +460,45 @@ client_waits(struct client *c, const char *rfc)
 	}
 }
 
-/* the backend's "220 HOST TEXT" shown as "220 HOST stunnel for TEXT" */
+/*
+ * The backend's greeting passed on as stunnel 5.75 rewrites it: its first
+ * line "220 HOST TEXT" as "220 HOST stunnel for TEXT" ("220 HOST stunnel"
+ * without TEXT; "220-" keeps its dash), the lines a "220-" continues
+ * unchanged; then EHLO is answered for the backend's HOST.
+ */
 static int
 smtp_server(struct client *c)
 {
-	char line[LINE_MAX_LEN], out[LINE_MAX_LEN + 16], host[256] = "";
-	const char *text;
+	char line[LINE_MAX_LEN], host[LINE_MAX_LEN];
+	char out[2 * LINE_MAX_LEN + 32];
+	const char *sp;
 	int rc = client_waits(c, "2487");
 
 	if (rc <= 0)
 		return rc;
 	if (get_line(c, c->remote_fd, line, sizeof(line)) < 0)
 		return -1;
-	if (strncmp(line, "220", 3) != 0) {
+	if (!is_prefix(line, "220 ") && !is_prefix(line, "220-")) {
 		log_msg(LOG_ERR, "Unknown server welcome");
 		return -1;
 	}
-	sscanf(line + 3, " %255s", host);
-	text = line + 3 + strspn(line + 3, " -");
-	text += strcspn(text, " ");
-	snprintf(out, sizeof(out), "220 %s stunnel for%s", host, text);
-	if (put_line(c, c->local_wfd, out, NULL) < 0 ||
-	    get_line(c, c->local_rfd, line, sizeof(line)) < 0)
+	sp = strchr(line + 4, ' ');
+	snprintf(host, sizeof(host), "%.*s", sp != NULL ?
+	    (int)(sp - (line + 4)) : (int)strlen(line + 4), line + 4);
+	if (sp != NULL)
+		snprintf(out, sizeof(out), "%.4s%s stunnel for %s", line, host,
+		    sp + 1);
+	else
+		snprintf(out, sizeof(out), "%.4s%s stunnel", line, host);
+	if (put_line(c, c->local_wfd, out, NULL) < 0)
 		return -1;
-	if (strncasecmp(line, "EHLO ", 5) != 0) {
+	while (is_prefix(line, "220-"))
+		if (get_line(c, c->remote_fd, line, sizeof(line)) < 0 ||
+		    put_line(c, c->local_wfd, line, NULL) < 0)
+			return -1;
+	if (get_line(c, c->local_rfd, line, sizeof(line)) < 0)
+		return -1;
+	if (!is_prefix_ci(line, "EHLO ")) {
 		log_msg(LOG_ERR, "Unknown client EHLO");
 		return -1;
 	}
@@ -492,13 +507,14 @@ smtp_server(struct client *c)
 	    put_line(c, c->local_wfd, "250 STARTTLS", NULL) < 0 ||
 	    get_line(c, c->local_rfd, line, sizeof(line)) < 0)
 		return -1;
-	if (strncasecmp(line, "STARTTLS", 8) != 0) {
+	if (!is_prefix_ci(line, "STARTTLS")) {
 		log_msg(LOG_ERR, "STARTTLS expected");
 		return -1;
 	}
 	return put_line(c, c->local_wfd, "220 Go ahead", NULL);
 }
 
+/* the backend's greeting, whatever it says (as stunnel 5.75), + stunnel */
 static int
 pop3_server(struct client *c)
 {
@@ -506,10 +522,6 @@ pop3_server(struct client *c)
 
 	if (get_line(c, c->remote_fd, line, sizeof(line)) < 0)
 		return -1;
-	if (strncmp(line, "+OK", 3) != 0) {
-		log_msg(LOG_ERR, "Unknown server welcome");
-		return -1;
-	}
 	snprintf(out, sizeof(out), "%s + stunnel", line);
 	if (put_line(c, c->local_wfd, out, NULL) < 0 ||
 	    get_line(c, c->local_rfd, line, sizeof(line)) < 0)
