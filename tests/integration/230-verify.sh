@@ -24,9 +24,7 @@ for b in app honeypot; do
 done
 app=$(cat "$TEST_TMP/app.port")
 section() {  # NAME EXTRA-LINES...
-    local name=$1; shift
-    printf '[%s]\naccept = 127.0.0.1:0\nconnect = 127.0.0.1:%s\ncert = %s\n' "$name" "$app" "$c/server.pem"
-    printf '%s\n' "$@"
+    lib_section "$1" "$app" "cert = $c/server.pem" "${@:2}"
 }
 {
     printf 'foreground = yes\nsyslog = no\ndebug = info\n'

@@ -22,10 +22,7 @@ c=$TEST_TMP/certs
 
 lib_peer app banner app || exit 1
 section() {  # NAME EXTRA-LINES...
-    local name=$1; shift
-    printf '[%s]\naccept = 127.0.0.1:0\nconnect = 127.0.0.1:%s\ncert = %s\n' \
-        "$name" "$PEER_PORT" "$c/server.pem"
-    printf '%s\n' "$@"
+    lib_section "$1" "$PEER_PORT" "cert = $c/server.pem" "${@:2}"
 }
 {
     printf 'foreground = yes\nsyslog = no\ndebug = debug\n'

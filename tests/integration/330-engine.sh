@@ -49,9 +49,7 @@ globals() {  # PIN [more global lines]
     [ $# -eq 0 ] || printf '%s\n' "$@"
 }
 section() {  # NAME EXTRA-LINES...
-    local name=$1; shift
-    printf '[%s]\naccept = 127.0.0.1:0\nconnect = 127.0.0.1:%s\n' "$name" "$PEER_PORT"
-    printf '%s\n' "$@"
+    lib_section "$1" "$PEER_PORT" "${@:2}"
 }
 in_token="cert = pkcs11:token=test;object=srvcert"
 key="key = pkcs11:token=test;object=srvkey"

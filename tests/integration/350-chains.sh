@@ -25,10 +25,7 @@ lib_peer tls-wronghost echo --tls "$c/wronghost.pem" || exit 1
 port_wronghost=$PEER_PORT
 
 server() {  # NAME CERT EXTRA-LINES...
-    local name=$1 cert=$2; shift 2
-    printf '[%s]\naccept = 127.0.0.1:0\nconnect = 127.0.0.1:%s\ncert = %s\n' \
-        "$name" "$echo_port" "$c/$cert"
-    printf '%s\n' "$@"
+    lib_section "$1" "$echo_port" "cert = $c/$2" "${@:3}"
 }
 client() {  # NAME TARGET-PORT
     printf '[%s]\nclient = yes\naccept = 127.0.0.1:0\nconnect = 127.0.0.1:%s\n' "$1" "$2"

@@ -55,10 +55,7 @@ port_email=$PEER_PORT
 
 # daemon s: server sections in front of the plain echo server
 server() {  # NAME EXTRA-LINES...
-    local name=$1; shift
-    printf '[%s]\naccept = 127.0.0.1:0\nconnect = 127.0.0.1:%s\ncert = %s\n' \
-        "$name" "$echo_port" "$c/server.pem"
-    printf '%s\n' "$@"
+    lib_section "$1" "$echo_port" "cert = $c/server.pem" "${@:2}"
 }
 {
     printf 'foreground = yes\nsyslog = no\ndebug = info\n'

@@ -8,6 +8,7 @@
 #   lib_mktemp                        sets TEST_TMP, removed again on exit
 #   lib_make_certs DIR                fills DIR with the @CERTS@ files (tests/certs/mkcerts.sh)
 #   lib_issue DIR NAME SUBJECT [EXT]  one more leaf certificate signed by DIR/ca.pem
+#   lib_section NAME PORT [LINE...]   a section listening anywhere, connecting to PORT
 #   lib_crl DIR ISSUER OUT [CERT...]  a CRL revoking CERTs
 #   lib_ocsp_index, lib_ocsp_responder  an openssl ocsp responder's database, and the responder
 #   lib_make_scratch DIR CERTS        makes a @TMP@ dir (with include.d/)
@@ -218,6 +219,15 @@ lib_issue() {
             -keyout "$n.key" -out "$n.crt" -days 2 -subj "$subject" \
             -CA ca.pem -CAkey ca.key "${ext[@]}" &&
         cat "$n.key" "$n.crt" >"$n.pem" && chmod 600 "$n.key" "$n.pem") >/dev/null 2>&1
+}
+
+# lib_section NAME PORT [LINE...]: a configuration section NAME that
+# listens on a free port and connects to 127.0.0.1:PORT, then each LINE
+lib_section() {
+    local name=$1 port=$2
+    shift 2
+    printf '[%s]\naccept = 127.0.0.1:0\nconnect = 127.0.0.1:%s\n' "$name" "$port"
+    [ $# -eq 0 ] || printf '%s\n' "$@"
 }
 
 # lib_crl DIR ISSUER OUT [CERT...]: DIR/OUT, a CRL issued by DIR/ISSUER.pem
