@@ -419,7 +419,20 @@ pgsql_client(struct client *c)
 	return 0;
 }
 
-/* PostgreSQL server side, before TLS: the client's SSLRequest gets 'S' */
+static const unsigned char pgsql_gssenc_request[8] = {
+	0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x30	/* length 8, code 80877104 */
+};
+
+/* an ErrorResponse: severity ERROR, SQLSTATE XX000, and the message */
+static const char pgsql_ssl_expected[] =
+    "E\0\0\0\x3d" "SERROR\0" "CXX000\0"
+    "MSSL expected but not requested by client\0";
+
+/*
+ * PostgreSQL server side, before TLS: the client's SSLRequest gets 'S';
+ * a GSSENCRequest gets the error stunnel answers it with, and the
+ * connection is closed
+ */
 static int
 pgsql_server(struct client *c)
 {
@@ -428,6 +441,16 @@ pgsql_server(struct client *c)
 	log_msg(LOG_DEBUG, "Started server-side psql protocol negotiation");
 	if (read_exact(c, c->local_rfd, request, sizeof(request)) < 0)
 		return -1;
+	if (memcmp(request, pgsql_gssenc_request, sizeof(request)) == 0) {
+		log_msg(LOG_INFO, "GSSAPI encryption requested, rejecting "
+		    "gracefully");
+		/* sizeof includes the NUL that ends the message's fields */
+		if (write_all(c, c->local_wfd, pgsql_ssl_expected,
+		    sizeof(pgsql_ssl_expected)) < 0)
+			return -1;
+		c->error = CERR_QUIET;
+		return -1;
+	}
 	if (memcmp(request, pgsql_ssl_request, sizeof(request)) != 0) {
 		log_msg(LOG_ERR, "PostgreSQL client did not request TLS, "
 		    "rejecting");

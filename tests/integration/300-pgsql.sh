@@ -3,6 +3,8 @@
 # SSLRequest and a server section answers it with "S" before TLS, so a
 # plain client reaches the echo server through the two; a server that
 # answers "N" (no TLS) ends the connection with the reference's message.
+# A client's GSSENCRequest gets stunnel 5.75's ErrorResponse ("SSL
+# expected but not requested by client") and the connection is closed.
 . "$(dirname "$0")/lib.sh"
 lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 lib_mktemp
@@ -51,4 +53,10 @@ read -r _ _ _ _ count < <($PEERS client "$(lib_port c refused)" 100 --timeout 10
 sleep 0.3
 grep -q 'LOG3\[[0-9]*\]: PostgreSQL server rejected TLS' "$TEST_TMP/c.out" || bad "no 'PostgreSQL server rejected TLS'"
 grep -q 'TLS accepted: new session negotiated' "$TEST_TMP/s.out" || bad "server section did no TLS after SSLRequest"
+got=$($PEERS chat-client "$(lib_port s pg-server)" 'S:\x00\x00\x00\x08\x04\xd2\x16\x30' EOF)
+[ "$got" = "got b'E\\x00\\x00\\x00=SERROR\\x00CXX000\\x00MSSL expected but not requested by client\\x00\\x00' then EOF" ] ||
+    bad "GSSENCRequest answered with $got"
+sleep 0.3
+grep -A1 'LOG6\[[0-9]*\]: GSSAPI encryption requested, rejecting gracefully$' "$TEST_TMP/s.out" |
+    grep -q 'Connection closed: 0 byte(s)' || bad "GSSENCRequest: no 'GSSAPI encryption requested, rejecting gracefully', 'Connection closed'"
 exit $fail
