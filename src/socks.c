@@ -23,6 +23,7 @@
 #include "util.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <poll.h>
@@ -353,45 +354,43 @@ socks5_error(unsigned rep)
 	return rep < sizeof(text) / sizeof(text[0]) ? text[rep] : NULL;
 }
 
-/* "HOST:PORT" as a SOCKS5 address (ATYP, address, port); its length */
+/*
+ * protocolHost as stunnel 5.74+ sends it: always a DOMAINNAME (the proxy
+ * resolves it, even an address), the port a number or a service name
+ * (getaddrinfo's), "localhost" for a port alone; its length
+ */
 static int
 socks5_address(const char *spec, unsigned char *out)
 {
 	const char *colon = strrchr(spec, ':');
-	char host[NAME_MAX_LEN + 1], *end;
-	unsigned long port;
-	size_t hlen;
-	int len;
+	const char *host = colon != NULL ? spec : "localhost";
+	const char *port = colon != NULL ? colon + 1 : spec;
+	size_t hlen = colon != NULL ? (size_t)(colon - spec) : strlen(host);
+	struct addrinfo hints, *res;
+	unsigned short n;
+	int rc;
 
-	if (colon == NULL || (hlen = (size_t)(colon - spec)) > NAME_MAX_LEN) {
+	if (hlen > NAME_MAX_LEN) {
 		log_msg(LOG_ERR, "protocolHost too long");
 		return -1;
 	}
-	memcpy(host, spec, hlen);
-	host[hlen] = '\0';
-	port = strtoul(colon + 1, &end, 10);
-	if (colon[1] == '\0' || *end != '\0' || port == 0 || port > 65535) {
-		log_msg(LOG_ERR, "Invalid port: %s", colon + 1);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	if ((rc = getaddrinfo(NULL, port, &hints, &res)) != 0) {
+		log_msg(LOG_ERR, "Invalid port: %s (error: %s)", port,
+		    gai_strerror(rc));
 		return -1;
 	}
-	if (inet_pton(AF_INET, host, out + 1) == 1) {
-		log_msg(LOG_INFO, "Sending SOCKS5 IPv4 address");
-		out[0] = 1;
-		len = 1 + 4;
-	} else if (inet_pton(AF_INET6, host, out + 1) == 1) {
-		log_msg(LOG_INFO, "Sending SOCKS5 IPv6 address");
-		out[0] = 4;
-		len = 1 + 16;
-	} else {
-		log_msg(LOG_INFO, "Sending SOCKS5 DOMAINNAME");
-		out[0] = 3;
-		out[1] = (unsigned char)hlen;
-		memcpy(out + 2, host, hlen);
-		len = 2 + (int)hlen;
-	}
-	out[len] = (unsigned char)(port >> 8);
-	out[len + 1] = (unsigned char)port;
-	return len + 2;
+	n = ((struct sockaddr_in *)res->ai_addr)->sin_port;	/* network order */
+	freeaddrinfo(res);
+	log_msg(LOG_INFO, "Sending SOCKS5 DOMAINNAME");
+	out[0] = 3;
+	out[1] = (unsigned char)hlen;
+	memcpy(out + 2, host, hlen);
+	memcpy(out + 2 + hlen, &n, 2);
+	return 2 + (int)hlen + 2;
 }
 
 /*
@@ -413,8 +412,7 @@ socks_connect(struct client *c)
 		log_msg(LOG_ERR, "protocolHost not specified");
 		return -1;
 	}
-	len = socks5_address(c->svc->protocol_host, req + 3);
-	if (len < 0 || tls_put(c, greeting, sizeof(greeting)) < 0 ||
+	if (tls_put(c, greeting, sizeof(greeting)) < 0 ||
 	    tls_get(c, buf, 2) < 0)
 		return -1;
 	if (buf[0] != 5) {
@@ -426,7 +424,8 @@ socks_connect(struct client *c)
 		    "received");
 		return -1;
 	}
-	if (tls_put(c, req, 3 + (size_t)len) < 0 || tls_get(c, buf, 4) < 0)
+	if ((len = socks5_address(c->svc->protocol_host, req + 3)) < 0 ||
+	    tls_put(c, req, 3 + (size_t)len) < 0 || tls_get(c, buf, 4) < 0)
 		return -1;
 	if (buf[0] != 5) {
 		log_msg(LOG_ERR, "Invalid SOCKS5 message version 0x%02x", buf[0]);
