@@ -20,30 +20,77 @@
 #include "addr.h"
 #include "log.h"
 #include "network.h"
+#include "sslerr.h"
 #include "util.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 
 #define NAME_MAX_LEN	255
 
-/* one SSL_read or SSL_write step; 0 to go on, -1 when it is over */
+/*
+ * One SSL_read or SSL_write step of OP ("s_ssl_read_eof" or
+ * "s_ssl_write", as stunnel names them) that did not move data: 0 to go
+ * on, -1 when it is over (logged as stunnel logs it; reset)
+ */
 static int
-tls_wait(struct client *c, int rc, const char *what)
+tls_wait(struct client *c, int rc, const char *op)
+{
+	const char *call = op[6] == 'r' ? "SSL_read" : "SSL_write";
+	char what[64];
+	int err = SSL_get_error(c->ssl, rc);
+
+	snprintf(what, sizeof(what), "%s: %s", op, call);
+	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
+		rc = net_wait(c->tls_rfd, err == SSL_ERROR_WANT_READ ?
+		    POLLIN : POLLOUT, c->svc->timeout_busy, op);
+		if (rc > 0)
+			return 0;
+		if (rc == 0)
+			log_msg(LOG_INFO, "%s: s_poll_wait: TIMEOUTbusy "
+			    "exceeded: sending reset", op);
+	} else if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+		log_errno("%s", what);
+	} else {
+		sslerr_log(what);
+	}
+	c->error = CERR_RESET;
+	return -1;
+}
+
+/*
+ * Did the peer end TLS: close_notify (stunnel resets the connection
+ * then) or its socket closed (its side is spared: "reset/closed")?
+ */
+static int
+tls_closed(struct client *c, int rc)
 {
 	int err = SSL_get_error(c->ssl, rc);
 
-	if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
-		log_msg(LOG_ERR, "%s: TLS connection ended", what);
-		return -1;
+	if (err == SSL_ERROR_ZERO_RETURN) {
+		log_msg(LOG_DEBUG, "s_ssl_read_eof: close_notify");
+		c->error = CERR_RESET;
+		return 1;
 	}
-	return net_wait(c->tls_rfd, err == SSL_ERROR_WANT_READ ? POLLIN :
-	    POLLOUT, c->svc->timeout_busy, what) > 0 ? 0 : -1;
+	if ((err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && rc == 0) ||
+	    (err == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_error()) ==
+	    SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
+		ERR_clear_error();
+		log_msg(LOG_DEBUG, "s_ssl_read_eof: TLS socket closed");
+		c->error = CERR_TLS_ALERT;
+		return 1;
+	}
+	return 0;
 }
 
+/*
+ * LEN bytes of the request. A peer that ends TLS in the middle is logged
+ * as stunnel does, and its side is spared the reset ("reset/closed").
+ */
 static int
 tls_get(struct client *c, unsigned char *buf, size_t len)
 {
@@ -52,10 +99,15 @@ tls_get(struct client *c, unsigned char *buf, size_t len)
 
 	while (got < len) {
 		rc = SSL_read(c->ssl, buf + got, (int)(len - got));
-		if (rc > 0)
+		if (rc > 0) {
 			got += (size_t)rc;
-		else if (tls_wait(c, rc, "s_ssl_read") < 0)
+		} else if (tls_closed(c, rc)) {
+			log_msg(LOG_ERR, "s_ssl_read: Received %zu out of "
+			    "requested %zu byte(s)", got, len);
 			return -1;
+		} else if (tls_wait(c, rc, "s_ssl_read_eof") < 0) {
+			return -1;
+		}
 	}
 	return 0;
 }
@@ -293,7 +345,7 @@ socks5_target(struct client *c, unsigned char atyp, struct addrlist *out,
 		return 0;
 	default:
 		log_msg(LOG_ERR, "Unsupported SOCKS5 address type 0x%02x", atyp);
-		return 8;	/* address type not supported */
+		return 7;	/* stunnel answers "command not supported" */
 	}
 }
 
@@ -471,5 +523,6 @@ socks_accept(struct client *c)
 	if (version == 5)
 		return socks5(c);
 	log_msg(LOG_ERR, "Unsupported SOCKS version 0x%02x", version);
+	c->error = CERR_RESET;		/* not a refusal: stunnel resets */
 	return -1;
 }
