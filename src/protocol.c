@@ -5,12 +5,14 @@
  * "proxy" (server mode: the HAProxy PROXY v1 line that tells the backend
  * who the client is, sent before any client data) and, in client mode,
  * "connect" (an HTTP CONNECT through a proxy, with basic authentication)
- * and the STARTTLS of smtp, pop3, imap and nntp; in server mode, the
+ * and the STARTTLS of smtp, pop3, imap and nntp (the server's greeting
+ * passed to the plain client, as stunnel 5.75 does); in server mode, the
  * STARTTLS dialogue of smtp, pop3 and imap with the client (the backend's
  * greeting, relayed with stunnel's marks); "pgsql" on both sides. The
  * SOCKS server and client are socks.c's; ldap, cifs and capwin are still
- * to be written (validate.c says so at start-up). Must never send
- * client data itself.
+ * to be written (validate.c says so at start-up). Lines are read and
+ * written as stunnel's helpers do (its limits, timeouts and log words).
+ * Must never send client data itself.
  */
 #include "common.h"
 #include "protocol.h"
