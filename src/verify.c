@@ -193,36 +193,46 @@ check_cert(struct client *c, int preverify, X509_STORE_CTX *store,
  * the session itself, as its "ticket application data": OpenSSL seals
  * it inside tickets and keeps it in the DER form that the shared cache
  * and sessiond store, so a resumed session is judged as it was judged
- * when it was new. A session without the mark is unauthenticated.
+ * when it was new. A session without the mark is unauthenticated. An
+ * "open" session was made where nothing was required: stunnel calls it
+ * authenticated, but it passes no check where a certificate is required.
  */
-#define MARK_YES	"auth=yes"
-#define MARK_NO		"auth=no"
+enum mark { MARK_NONE, MARK_YES, MARK_OPEN };
+
+static const char *const mark_text[] = { "auth=no", "auth=yes", "auth=open" };
 
 static void
-mark_session(SSL *ssl, int authenticated)
+mark_session(SSL *ssl, enum mark mark)
 {
-	const char *mark = authenticated ? MARK_YES : MARK_NO;
 	SSL_SESSION *sess = SSL_get_session(ssl);
 
-	if (sess != NULL &&
-	    !SSL_SESSION_set1_ticket_appdata(sess, mark, strlen(mark)))
-		log_msg(LOG_ERR, "Failed to mark the session as %sauthenticated",
-		    authenticated ? "" : "un");
+	if (sess != NULL && !SSL_SESSION_set1_ticket_appdata(sess,
+	    mark_text[mark], strlen(mark_text[mark])))
+		log_msg(LOG_ERR, "Failed to mark the session (%s)",
+		    mark_text[mark]);
 }
 
-static int
-session_authenticated(const SSL_SESSION *sess)
+static enum mark
+session_mark(const SSL_SESSION *sess)
 {
 	void *data = NULL;
 	size_t len = 0;
+	int m;
 
 	if (sess == NULL ||
 	    !SSL_SESSION_get0_ticket_appdata((SSL_SESSION *)sess, &data, &len))
-		return 0;
-	return len == strlen(MARK_YES) && memcmp(data, MARK_YES, len) == 0;
+		return MARK_NONE;
+	for (m = MARK_YES; m <= MARK_OPEN; m++)
+		if (len == strlen(mark_text[m]) &&
+		    memcmp(data, mark_text[m], len) == 0)
+			return (enum mark)m;
+	return MARK_NONE;
 }
 
-/* server: a ticket is about to be sealed; a PSKsecrets key authenticates */
+/*
+ * server: a ticket is about to be sealed. A PSKsecrets key authenticates;
+ * a service that checks no certificate at all leaves an open session.
+ */
 static int
 generate_ticket_callback(SSL *ssl, void *arg)
 {
@@ -230,8 +240,13 @@ generate_ticket_callback(SSL *ssl, void *arg)
 
 	(void)arg;
 	log_msg(LOG_DEBUG, "Generate session ticket callback");
-	if (c != NULL && c->psk_authenticated)
-		mark_session(ssl, 1);
+	if (c == NULL)
+		return 1;
+	if (c->psk_authenticated)
+		mark_session(ssl, MARK_YES);
+	else if (!verify_cert_required(c->svc) &&
+	    !verify_chain_wanted(c->svc) && !verify_peer_wanted(c->svc))
+		mark_session(ssl, MARK_OPEN);
 	return 1;
 }
 
@@ -250,7 +265,8 @@ decrypt_ticket_callback(SSL *ssl, SSL_SESSION *sess,
 	case SSL_TICKET_SUCCESS:
 	case SSL_TICKET_SUCCESS_RENEW:
 		log_msg(LOG_INFO, "Decrypted ticket for an authenticated "
-		    "session: %s", session_authenticated(sess) ? "yes" : "no");
+		    "session: %s", session_mark(sess) != MARK_NONE ? "yes" :
+		    "no");
 		return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE :
 		    SSL_TICKET_RETURN_USE_RENEW;
 	case SSL_TICKET_EMPTY:
@@ -277,7 +293,7 @@ verify_callback(int preverify, X509_STORE_CTX *store)
 		/* requireCert or verify = 0: any certificate will do */
 		log_msg(LOG_INFO, "CERT: Certificate verification disabled");
 		if (depth == 0)
-			mark_session(ssl, 1);
+			mark_session(ssl, MARK_YES);
 		return 1;
 	}
 	dn = verify_dn(X509_get_subject_name(X509_STORE_CTX_get_current_cert(
@@ -287,7 +303,7 @@ verify_callback(int preverify, X509_STORE_CTX *store)
 	if (!ok && c->svc->redirect.n > 0 && !c->svc->client) {
 		/* not refused: sent elsewhere once the handshake is done */
 		c->redirect = 1;
-		mark_session(ssl, 0);
+		mark_session(ssl, MARK_NONE);
 		X509_STORE_CTX_set_error(store, X509_V_OK);
 		free(dn);
 		return 1;
@@ -296,7 +312,7 @@ verify_callback(int preverify, X509_STORE_CTX *store)
 		log_msg(depth == 0 ? LOG_NOTICE : LOG_INFO,
 		    "Certificate accepted at depth=%d: %s", depth, dn);
 		if (depth == 0 && !c->redirect)
-			mark_session(ssl, 1);
+			mark_session(ssl, MARK_YES);
 	}
 	free(dn);
 	return ok;
@@ -360,7 +376,7 @@ verify_session_outcome(struct client *c)
 {
 	const struct service *svc = c->svc;
 	int authenticated = c->psk_authenticated ||
-	    session_authenticated(SSL_get_session(c->ssl));
+	    session_mark(SSL_get_session(c->ssl)) == MARK_YES;
 
 	if (svc->client || authenticated)
 		return 0;

@@ -1175,9 +1175,9 @@ def cmd_run(argv):
         make_certs(certs)
     t0 = time.monotonic()
 
-    def one(scen):
+    def one(scen, attempt=""):
         ref_bin = pthread if scen.options.get("ref") == "pthread" else fork
-        base = os.path.join(top, scen.family, scen.name)
+        base = os.path.join(top, scen.family, scen.name + attempt)
         pair = concurrent.futures.ThreadPoolExecutor(2)
         r = pair.submit(run_side, ref_bin, scen, base + "/ref", certs)
         o = pair.submit(run_side, ours, scen, base + "/ours", certs)
@@ -1185,20 +1185,31 @@ def cmd_run(argv):
         pair.shutdown()
         return scen, base
 
+    def judge(scen, base):
+        paths = lambda side: [(base + "/" + side, "@TMP@"), (certs, "@CERTS@"),
+                              (ours, "@STUNNEL@"), (fork, "@STUNNEL@"),
+                              (pthread, "@STUNNEL@"),
+                              (os.path.dirname(HERE), "@SRC@")]
+        ref = collect(base + "/ref", paths("ref"))
+        mine = collect(base + "/ours", paths("ours"))
+        bad = compare(scen, ref, mine, table, used) + [
+            ("peer runner", side, e) for side, s in (("ref", ref), ("ours", mine))
+            for e in s.get("peer runner", [])]
+        return ref, mine, bad
+
     used, failed, n_events = {}, [], [0, 0]
     with concurrent.futures.ThreadPoolExecutor(max(1, jobs // 2 + jobs % 2)) as pool:
         for scen, base in pool.map(one, scens):
-            paths = lambda side: [(base + "/" + side, "@TMP@"), (certs, "@CERTS@"),
-                                  (ours, "@STUNNEL@"), (fork, "@STUNNEL@"),
-                                  (pthread, "@STUNNEL@"),
-                                  (os.path.dirname(HERE), "@SRC@")]
-            ref = collect(base + "/ref", paths("ref"))
-            mine = collect(base + "/ours", paths("ours"))
+            ref, mine, bad = judge(scen, base)
+            if bad:
+                # a loaded machine can upset either side's timing (5.75
+                # waits 200 ms for sessiond, say): a real difference
+                # shows twice
+                print("again    %s (it differed once)" % scen.id)
+                scen, base = one(scen, ".again")
+                ref, mine, bad = judge(scen, base)
             for i, s in enumerate((ref, mine)):
                 n_events[i] += sum(len(v) for k, v in s.items() if not k.startswith("peer"))
-            bad = compare(scen, ref, mine, table, used) + [
-                ("peer runner", side, e) for side, s in (("ref", ref), ("ours", mine))
-                for e in s.get("peer runner", [])]
             if os.environ.get("ORACLE_DUMP"):   # for writing table entries
                 with open(os.environ["ORACLE_DUMP"], "a") as f:
                     for b_ in bad:
