@@ -33,7 +33,7 @@ noresume=$(lib_port s noresume)
 second() {  # PORT OPTIONS...
     local p=$1; shift
     rm -f "$TEST_TMP/sess"
-    (echo one; sleep 0.3) | timeout 5 openssl s_client -connect "127.0.0.1:$p" "$@" \
+    (echo one; sleep 1) | timeout 5 openssl s_client -connect "127.0.0.1:$p" "$@" \
         -sess_out "$TEST_TMP/sess" >/dev/null 2>&1
     (echo two; sleep 0.3) | timeout 5 openssl s_client -connect "127.0.0.1:$p" "$@" \
         -sess_in "$TEST_TMP/sess" 2>/dev/null | sed -n 's/^\(Reused\|New\), .*/\1/p'
@@ -92,7 +92,7 @@ done
 across() {
     local to=$1; shift
     rm -f "$TEST_TMP/sess"
-    (echo one; sleep 0.3) | timeout 5 openssl s_client -connect "127.0.0.1:$(lib_port a tickets)" "$@" \
+    (echo one; sleep 1) | timeout 5 openssl s_client -connect "127.0.0.1:$(lib_port a tickets)" "$@" \
         -sess_out "$TEST_TMP/sess" >/dev/null 2>&1
     (echo two; sleep 0.3) | timeout 5 openssl s_client -connect "127.0.0.1:$to" "$@" \
         -sess_in "$TEST_TMP/sess" 2>/dev/null | sed -n 's/^\(Reused\|New\), .*/\1/p'
