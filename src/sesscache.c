@@ -19,6 +19,7 @@
 #include "sesscache.h"
 #include "log.h"
 #include "sessiond.h"
+#include "util.h"
 
 #include <pthread.h>
 #include <sys/mman.h>
@@ -226,22 +227,11 @@ cache_of(SSL_CTX *ctx)
 	return SSL_CTX_get_ex_data(ctx, ex_index);
 }
 
-static void
-log_session_id(const unsigned char *id, unsigned len)
-{
-	char hex[2 * SSL_MAX_SSL_SESSION_ID_LENGTH + 1];
-	unsigned i;
-
-	for (i = 0; i < len && i < SSL_MAX_SSL_SESSION_ID_LENGTH; i++)
-		snprintf(hex + 2 * i, 3, "%02X", id[i]);
-	hex[2 * i] = '\0';
-	log_msg(LOG_INFO, "Session id: %s", hex);
-}
-
 static int
 new_cb(SSL *ssl, SSL_SESSION *sess)
 {
 	struct sesscache *cache = cache_of(SSL_get_SSL_CTX(ssl));
+	char hex[2 * SSL_MAX_SSL_SESSION_ID_LENGTH + 1];
 	const unsigned char *id;
 	unsigned len;
 
@@ -256,7 +246,8 @@ new_cb(SSL *ssl, SSL_SESSION *sess)
 		/* TLS 1.3 tickets carry the session: no lookup by id follows */
 		store(cache, id, len, sess);
 	}
-	log_session_id(id, len);
+	str_hex_encode(id, len, hex, sizeof(hex));
+	log_msg(LOG_INFO, "Session id: %s", hex);
 	return 0;	/* we keep no reference */
 }
 

@@ -20,6 +20,7 @@
 #include "sessiond.h"
 #include "addr.h"
 #include "log.h"
+#include "util.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -50,13 +51,10 @@ transfer(const struct addr *server, int type, long timeout,
 	unsigned char packet[HEAD_LEN + VALUE_MAX];
 	char hex[2 * KEY_LEN + 1];
 	struct pollfd pfd;
-	unsigned i;
 	ssize_t n;
 	int fd;
 
-	for (i = 0; i < id_len && i < KEY_LEN; i++)
-		snprintf(hex + 2 * i, 3, "%02X", id[i]);
-	hex[2 * i] = '\0';
+	str_hex_encode(id, id_len, hex, sizeof(hex));
 	log_msg(LOG_INFO, "cache_transfer: request=%s, timeout=%ld, id=%s, "
 	    "length=%lu", names[type], timeout, hex, (unsigned long)value_len);
 	if (id_len > KEY_LEN) {

@@ -156,6 +156,25 @@ str_hex_decode(const char *s, unsigned char *out, size_t max, size_t *len)
 	return 0;
 }
 
+/*
+ * LEN bytes as upper-case hexadecimal into OUT (SIZE bytes, terminated):
+ * as many whole bytes as fit.
+ */
+void
+str_hex_encode(const unsigned char *in, size_t len, char *out, size_t size)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	size_t i;
+
+	if (size == 0)
+		return;
+	for (i = 0; i < len && 2 * i + 2 < size; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0x0f];
+	}
+	out[2 * i] = '\0';
+}
+
 /* Case-insensitive lookup in a keyword table; 0 if found, -1 if not. */
 int
 word_lookup(const struct word *w, const char *name, int *value)

@@ -27,6 +27,7 @@ char	*xvasprintf(const char *, va_list) PRINTF_LIKE(1, 0);
 char	*str_trim(char *);
 const char *str_signal(int, char *, size_t);
 int	 str_hex_decode(const char *, unsigned char *, size_t, size_t *);
+void	 str_hex_encode(const unsigned char *, size_t, char *, size_t);
 
 int	 word_lookup(const struct word *, const char *, int *);
 const char *word_name(const struct word *, int);

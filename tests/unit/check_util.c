@@ -91,6 +91,21 @@ START_TEST(hex_empty)
 }
 END_TEST
 
+/* str_hex_encode: upper case, whole bytes only, always terminated */
+START_TEST(hex_encode)
+{
+	static const unsigned char in[] = { 0x00, 0x1f, 0xa0, 0xff };
+	char out[9], small[6];
+
+	str_hex_encode(in, sizeof(in), out, sizeof(out));
+	ck_assert_str_eq(out, "001FA0FF");
+	str_hex_encode(in, sizeof(in), small, sizeof(small));
+	ck_assert_str_eq(small, "001F");
+	str_hex_encode(in, 0, out, sizeof(out));
+	ck_assert_str_eq(out, "");
+}
+END_TEST
+
 START_TEST(hex_odd_length)
 {
 	unsigned char out[8];
@@ -377,6 +392,7 @@ util_suite(void)
 	tcase_add_test(tc, hex_plain);
 	tcase_add_test(tc, hex_colons);
 	tcase_add_test(tc, hex_empty);
+	tcase_add_test(tc, hex_encode);
 	tcase_add_test(tc, hex_odd_length);
 	tcase_add_test(tc, hex_bad_digits);
 	tcase_add_test(tc, hex_too_long);
