@@ -222,7 +222,6 @@ judge(struct client *c, OCSP_RESPONSE *resp, OCSP_REQUEST *req,
 	return v;
 }
 
-/* OCSP_NOT_ASKED: no responder configured, or none named by the AIA */
 static enum verdict
 ask_and_judge(struct client *c, const char *url, OCSP_REQUEST *req,
     OCSP_CERTID *id, STACK_OF(X509) *chain, X509_STORE *store)
@@ -237,18 +236,25 @@ ask_and_judge(struct client *c, const char *url, OCSP_REQUEST *req,
 	return v;
 }
 
-/* the configured responder first, then (OCSPaia) the certificate's own */
+/*
+ * The configured responder first, then (OCSPaia) the certificate's own.
+ * OCSP_NOT_ASKED when none is configured, or the AIA names none.
+ */
 static enum verdict
 query(struct client *c, STACK_OF(X509) *chain, X509_STORE *store,
     X509 *cert, X509 *issuer)
 {
 	STACK_OF(OPENSSL_STRING) *aia = NULL;
-	OCSP_REQUEST *req = OCSP_REQUEST_new();
-	OCSP_CERTID *id = OCSP_cert_to_id(NULL, cert, issuer);
+	OCSP_REQUEST *req;
+	OCSP_CERTID *id;
 	enum verdict v = OCSP_NOT_ASKED;
 	const char *url;
 	int i;
 
+	if (c->svc->ocsp_url == NULL && !c->svc->ocsp_aia)
+		return OCSP_NOT_ASKED;
+	req = OCSP_REQUEST_new();
+	id = OCSP_cert_to_id(NULL, cert, issuer);
 	if (req == NULL || id == NULL || !OCSP_request_add0_id(req,
 	    OCSP_CERTID_dup(id))) {
 		log_msg(LOG_ERR, "OCSP: Can't create an OCSP_CERTID object");
@@ -325,8 +331,6 @@ ocsp_check(struct client *c, X509_STORE_CTX *store, X509 *cert, int depth)
 		log_msg(LOG_DEBUG, "OCSP: Waiting for OCSP stapling response");
 		return 1;
 	}
-	if (c->svc->ocsp_url == NULL && !c->svc->ocsp_aia)
-		return 1;
 	v = query(c, chain, X509_STORE_CTX_get0_store(store), cert,
 	    sk_X509_value(chain, depth + 1));
 	if (v == OCSP_REVOKED)	/* the peer hears certificate_revoked */
@@ -452,11 +456,9 @@ client_status(SSL *ssl, void *arg)
 		OCSP_CERTID_free(id);
 		OCSP_RESPONSE_free(resp);
 	}
-	if (v == OCSP_UNKNOWN && (c->svc->ocsp_url != NULL || c->svc->ocsp_aia))
+	if (v == OCSP_UNKNOWN)
 		v = query(c, chain, store, sk_X509_value(chain, 0),
 		    sk_X509_value(chain, 1));
-	else if (v == OCSP_UNKNOWN)
-		v = OCSP_NOT_ASKED;
 	ERR_clear_error();
 	return conclude(c, v);
 }

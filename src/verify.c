@@ -193,11 +193,11 @@ check_cert(struct client *c, int preverify, X509_STORE_CTX *store,
  * the session itself, as its "ticket application data": OpenSSL seals
  * it inside tickets and keeps it in the DER form that the shared cache
  * and sessiond store, so a resumed session is judged as it was judged
- * when it was new. A session without the mark is unauthenticated. An
+ * when it was new. A session without a mark counts as "no". An
  * "open" session was made where nothing was required: stunnel calls it
  * authenticated, but it passes no check where a certificate is required.
  */
-enum mark { MARK_NONE, MARK_YES, MARK_OPEN };
+enum mark { MARK_NO, MARK_YES, MARK_OPEN };
 
 static const char *const mark_text[] = { "auth=no", "auth=yes", "auth=open" };
 
@@ -221,12 +221,12 @@ session_mark(const SSL_SESSION *sess)
 
 	if (sess == NULL ||
 	    !SSL_SESSION_get0_ticket_appdata((SSL_SESSION *)sess, &data, &len))
-		return MARK_NONE;
+		return MARK_NO;
 	for (m = MARK_YES; m <= MARK_OPEN; m++)
 		if (len == strlen(mark_text[m]) &&
 		    memcmp(data, mark_text[m], len) == 0)
 			return (enum mark)m;
-	return MARK_NONE;
+	return MARK_NO;
 }
 
 /*
@@ -265,7 +265,7 @@ decrypt_ticket_callback(SSL *ssl, SSL_SESSION *sess,
 	case SSL_TICKET_SUCCESS:
 	case SSL_TICKET_SUCCESS_RENEW:
 		log_msg(LOG_INFO, "Decrypted ticket for an authenticated "
-		    "session: %s", session_mark(sess) != MARK_NONE ? "yes" :
+		    "session: %s", session_mark(sess) != MARK_NO ? "yes" :
 		    "no");
 		return status == SSL_TICKET_SUCCESS ? SSL_TICKET_RETURN_USE :
 		    SSL_TICKET_RETURN_USE_RENEW;
@@ -303,7 +303,7 @@ verify_callback(int preverify, X509_STORE_CTX *store)
 	if (!ok && c->svc->redirect.n > 0 && !c->svc->client) {
 		/* not refused: sent elsewhere once the handshake is done */
 		c->redirect = 1;
-		mark_session(ssl, MARK_NONE);
+		mark_session(ssl, MARK_NO);
 		X509_STORE_CTX_set_error(store, X509_V_OK);
 		free(dn);
 		return 1;
