@@ -14,7 +14,6 @@
 #include "exec.h"
 #include "ident.h"
 #include "libwrap.h"
-#include "socks.h"
 #include "log.h"
 #include "network.h"
 #include "protocol.h"
@@ -204,7 +203,7 @@ serve(struct client *c)
 		assign_sides(c);
 		if (client_error(c, tls_start(c)) < 0)
 			return -1;
-		return c->svc->protocol == PROTO_SOCKS ? socks_connect(c) : 0;
+		return protocol_after_tls(c);
 	}
 	/* the STARTTLS family relays the backend's greeting first */
 	if (protocol_connects_first(c->svc) && remote_start(c) < 0)
@@ -216,14 +215,13 @@ serve(struct client *c)
 	}
 	if (client_error(c, tls_start(c)) < 0)
 		return -1;
-	if (c->svc->protocol == PROTO_SOCKS) {
-		/* the client names the remote side inside TLS */
-		if (socks_accept(c) < 0)
-			return -1;
-		nonblocking(c->remote_fd);
-	} else if (!protocol_connects_first(c->svc) && remote_start(c) < 0) {
+	/* SOCKS: the client names the remote side inside TLS */
+	if (protocol_after_tls(c) < 0)
 		return -1;
-	}
+	if (c->remote_fd >= 0)
+		nonblocking(c->remote_fd);
+	else if (remote_start(c) < 0)
+		return -1;
 	assign_sides(c);
 	return 0;
 }

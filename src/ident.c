@@ -9,12 +9,12 @@
  */
 #include "common.h"
 #include "ident.h"
+#include "io.h"
 #include "log.h"
 #include "network.h"
 
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -38,28 +38,6 @@ ident_port(void)
 		return 113;
 	}
 	return ntohs((unsigned short)se->s_port);
-}
-
-/* one line from the ident server, or -1 */
-static int
-read_answer(struct client *c, int fd, char *buf, size_t len)
-{
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < len - 1) {
-		if (net_wait(fd, POLLIN, c->svc->timeout_busy, "IDENT") <= 0)
-			return -1;
-		n = read(fd, buf + got, len - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		buf[got] = '\0';
-		if (strchr(buf, '\n') != NULL)
-			break;
-	}
-	buf[got] = '\0';
-	return got > 0 ? 0 : -1;
 }
 
 /* "remote , local : USERID : OS : user" -> user (trimmed), or NULL */
@@ -114,10 +92,10 @@ ident_check(struct client *c)
 	if (fd < 0)
 		return -1;
 	log_msg(LOG_DEBUG, "IDENT server connected");
-	snprintf(line, sizeof(line), "%d , %d\r\n", port_of(&c->peer.sa),
+	snprintf(line, sizeof(line), "%d , %d", port_of(&c->peer.sa),
 	    port_of(&local));
-	ok = write(fd, line, strlen(line)) == (ssize_t)strlen(line) &&
-	    read_answer(c, fd, line, sizeof(line)) == 0;
+	ok = io_putline(c, fd, line, NULL) == 0 &&
+	    io_getline(c, fd, line, sizeof(line)) == 0;
 	close(fd);
 	user = ok ? parse_answer(line) : NULL;
 	if (user == NULL) {

@@ -19,114 +19,15 @@
 #include "socks.h"
 #include "addr.h"
 #include "log.h"
+#include "io.h"
 #include "network.h"
-#include "sslerr.h"
 #include "util.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <poll.h>
 
 #define NAME_MAX_LEN	255
-
-/*
- * One SSL_read or SSL_write step of OP ("s_ssl_read_eof" or
- * "s_ssl_write", as stunnel names them) that did not move data: 0 to go
- * on, -1 when it is over (logged as stunnel logs it; reset)
- */
-static int
-tls_wait(struct client *c, int rc, const char *op)
-{
-	const char *call = op[6] == 'r' ? "SSL_read" : "SSL_write";
-	char what[64];
-	int err = SSL_get_error(c->ssl, rc);
-
-	snprintf(what, sizeof(what), "%s: %s", op, call);
-	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE) {
-		rc = net_wait(c->tls_rfd, err == SSL_ERROR_WANT_READ ?
-		    POLLIN : POLLOUT, c->svc->timeout_busy, op);
-		if (rc > 0)
-			return 0;
-		if (rc == 0)
-			log_msg(LOG_INFO, "%s: s_poll_wait: TIMEOUTbusy "
-			    "exceeded: sending reset", op);
-	} else if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
-		log_errno("%s", what);
-	} else {
-		sslerr_log(what);
-	}
-	c->error = CERR_RESET;
-	return -1;
-}
-
-/*
- * Did the peer end TLS: close_notify (stunnel resets the connection
- * then) or its socket closed (its side is spared: "reset/closed")?
- */
-static int
-tls_closed(struct client *c, int rc)
-{
-	int err = SSL_get_error(c->ssl, rc);
-
-	if (err == SSL_ERROR_ZERO_RETURN) {
-		log_msg(LOG_DEBUG, "s_ssl_read_eof: close_notify");
-		c->error = CERR_RESET;
-		return 1;
-	}
-	if ((err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && rc == 0) ||
-	    (err == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_error()) ==
-	    SSL_R_UNEXPECTED_EOF_WHILE_READING)) {
-		ERR_clear_error();
-		log_msg(LOG_DEBUG, "s_ssl_read_eof: TLS socket closed");
-		c->error = CERR_TLS_ALERT;
-		return 1;
-	}
-	return 0;
-}
-
-/*
- * LEN bytes of the request. A peer that ends TLS in the middle is logged
- * as stunnel does, and its side is spared the reset ("reset/closed").
- */
-static int
-tls_get(struct client *c, unsigned char *buf, size_t len)
-{
-	size_t got = 0;
-	int rc;
-
-	while (got < len) {
-		rc = SSL_read(c->ssl, buf + got, (int)(len - got));
-		if (rc > 0) {
-			got += (size_t)rc;
-		} else if (tls_closed(c, rc)) {
-			log_msg(LOG_ERR, "s_ssl_read: Received %zu out of "
-			    "requested %zu byte(s)", got, len);
-			return -1;
-		} else if (tls_wait(c, rc, "s_ssl_read_eof") < 0) {
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int
-tls_put(struct client *c, const unsigned char *buf, size_t len)
-{
-	size_t sent = 0;
-	int rc;
-
-	while (sent < len) {
-		rc = SSL_write(c->ssl, buf + sent, (int)(len - sent));
-		if (rc > 0)
-			sent += (size_t)rc;
-		else if (tls_wait(c, rc, "s_ssl_write") < 0)
-			return -1;
-	}
-	return 0;
-}
 
 /* a NUL-ended string of the request (a SOCKS4 user id or 4a host) */
 static int
@@ -135,7 +36,7 @@ tls_get_string(struct client *c, char *buf, size_t len)
 	size_t n;
 
 	for (n = 0; n < len; n++) {
-		if (tls_get(c, (unsigned char *)&buf[n], 1) < 0)
+		if (io_read(c, IO_TLS, (unsigned char *)&buf[n], 1) < 0)
 			return -1;
 		if (buf[n] == '\0')
 			return 0;
@@ -264,7 +165,7 @@ socks4(struct client *c)
 	struct addrlist targets = { NULL, 0 };
 	int ok = 0;
 
-	if (tls_get(c, req, sizeof(req)) < 0 ||
+	if (io_read(c, IO_TLS, req, sizeof(req)) < 0 ||
 	    tls_get_string(c, user, sizeof(user)) < 0)
 		return -1;
 	memcpy(reply + 2, req + 1, 6);
@@ -288,7 +189,7 @@ socks4(struct client *c)
 		ok = 1;
 	}
 	addrlist_free(&targets);
-	return tls_put(c, reply, sizeof(reply)) == 0 && ok ? 0 : -1;
+	return io_write(c, IO_TLS, reply, sizeof(reply)) == 0 && ok ? 0 : -1;
 }
 
 /*
@@ -302,7 +203,7 @@ socks5_reply(struct client *c, unsigned char rep, const unsigned char *addr)
 	size_t len = 1 + (addr[0] == 4 ? 16 : 4) + 2;
 
 	memcpy(reply + 3, addr, len);
-	return tls_put(c, reply, 3 + len);
+	return io_write(c, IO_TLS, reply, 3 + len);
 }
 
 /*
@@ -321,7 +222,7 @@ socks5_target(struct client *c, unsigned char atyp, struct addrlist *out,
 	case 1:
 	case 4:
 		len = atyp == 1 ? 4 : 16;
-		if (tls_get(c, ip, len) < 0 || tls_get(c, port, 2) < 0)
+		if (io_read(c, IO_TLS, ip, len) < 0 || io_read(c, IO_TLS, port, 2) < 0)
 			return -1;
 		add_address(out, atyp == 1 ? AF_INET : AF_INET6, ip, port);
 		echo[0] = atyp;
@@ -331,9 +232,9 @@ socks5_target(struct client *c, unsigned char atyp, struct addrlist *out,
 		    atyp == 1 ? 4 : 6);
 		return 0;
 	case 3:
-		if (tls_get(c, &len, 1) < 0 ||
-		    tls_get(c, (unsigned char *)host, len) < 0 ||
-		    tls_get(c, port, 2) < 0)
+		if (io_read(c, IO_TLS, &len, 1) < 0 ||
+		    io_read(c, IO_TLS, (unsigned char *)host, len) < 0 ||
+		    io_read(c, IO_TLS, port, 2) < 0)
 			return -1;
 		host[len] = '\0';
 		if (resolve(host, port, out) < 0) {
@@ -358,7 +259,7 @@ socks5(struct client *c)
 	struct addrlist targets = { NULL, 0 };
 	int i, rc;
 
-	if (tls_get(c, &n, 1) < 0 || tls_get(c, methods, n) < 0)
+	if (io_read(c, IO_TLS, &n, 1) < 0 || io_read(c, IO_TLS, methods, n) < 0)
 		return -1;
 	for (i = 0; i < n && methods[i] != 0; i++)
 		continue;
@@ -366,10 +267,10 @@ socks5(struct client *c)
 		log_msg(LOG_ERR, "No supported SOCKS5 authentication method "
 		    "received");
 		none[1] = 0xff;
-		tls_put(c, none, sizeof(none));
+		io_write(c, IO_TLS, none, sizeof(none));
 		return -1;
 	}
-	if (tls_put(c, none, sizeof(none)) < 0 || tls_get(c, req, 4) < 0)
+	if (io_write(c, IO_TLS, none, sizeof(none)) < 0 || io_read(c, IO_TLS, req, 4) < 0)
 		return -1;
 	if (req[0] != 5) {
 		log_msg(LOG_ERR, "Invalid SOCKS5 message version 0x%02x", req[0]);
@@ -450,7 +351,7 @@ socks5_address(const char *spec, unsigned char *out)
  * of the TLS connection for protocolHost, so that even the destination
  * travels encrypted.
  */
-int
+static int
 socks_connect(struct client *c)
 {
 	static const unsigned char greeting[3] = { 5, 1, 0 };
@@ -464,8 +365,8 @@ socks_connect(struct client *c)
 		log_msg(LOG_ERR, "protocolHost not specified");
 		return -1;
 	}
-	if (tls_put(c, greeting, sizeof(greeting)) < 0 ||
-	    tls_get(c, buf, 2) < 0)
+	if (io_write(c, IO_TLS, greeting, sizeof(greeting)) < 0 ||
+	    io_read(c, IO_TLS, buf, 2) < 0)
 		return -1;
 	if (buf[0] != 5) {
 		log_msg(LOG_ERR, "Invalid SOCKS5 message version 0x%02x", buf[0]);
@@ -477,7 +378,7 @@ socks_connect(struct client *c)
 		return -1;
 	}
 	if ((len = socks5_address(c->svc->protocol_host, req + 3)) < 0 ||
-	    tls_put(c, req, 3 + (size_t)len) < 0 || tls_get(c, buf, 4) < 0)
+	    io_write(c, IO_TLS, req, 3 + (size_t)len) < 0 || io_read(c, IO_TLS, buf, 4) < 0)
 		return -1;
 	if (buf[0] != 5) {
 		log_msg(LOG_ERR, "Invalid SOCKS5 message version 0x%02x", buf[0]);
@@ -497,26 +398,26 @@ socks_connect(struct client *c)
 		rest = 4 + 2;
 	else if (buf[3] == 4)
 		rest = 16 + 2;
-	else if (buf[3] == 3 && tls_get(c, skip, 1) == 0)
+	else if (buf[3] == 3 && io_read(c, IO_TLS, skip, 1) == 0)
 		rest = (size_t)skip[0] + 2;
 	else {
 		log_msg(LOG_ERR, "Unsupported address type 0x%02x", buf[3]);
 		return -1;
 	}
-	if (tls_get(c, skip, rest) < 0)
+	if (io_read(c, IO_TLS, skip, rest) < 0)
 		return -1;
 	log_msg(LOG_INFO, "SOCKS5 request succeeded");
 	return 0;
 }
 
 /* Server mode, after the handshake: the request names the remote side. */
-int
+static int
 socks_accept(struct client *c)
 {
 	unsigned char version;
 
 	log_msg(LOG_DEBUG, "Waiting for the SOCKS request");
-	if (tls_get(c, &version, 1) < 0)
+	if (io_read(c, IO_TLS, &version, 1) < 0)
 		return -1;
 	if (version == 4)
 		return socks4(c);
@@ -526,3 +427,9 @@ socks_accept(struct client *c)
 	c->error = CERR_RESET;		/* not a refusal: stunnel resets */
 	return -1;
 }
+
+/* both sides speak inside TLS; the server connects the remote itself */
+const struct protocol_def socks_protocol = {
+	.server = { .after_tls = socks_accept },
+	.client = { .after_tls = socks_connect }
+};

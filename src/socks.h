@@ -1,10 +1,9 @@
-/* socks.h: the SOCKS server of "protocol = socks" (see socks.c). */
+/* socks.h: "protocol = socks" (see socks.c). */
 #ifndef STUNNEL_SOCKS_H
 #define STUNNEL_SOCKS_H
 
-#include "client.h"
+#include "protocol.h"
 
-int	 socks_accept(struct client *);
-int	 socks_connect(struct client *);
+extern const struct protocol_def socks_protocol;
 
 #endif

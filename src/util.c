@@ -105,6 +105,19 @@ str_trim(char *s)
 }
 
 /* "SIGTERM": the form stunnel logs signals in */
+/* does S start with PREFIX: exactly, or whatever the case */
+int
+str_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int
+str_prefix_ci(const char *s, const char *prefix)
+{
+	return strncasecmp(s, prefix, strlen(prefix)) == 0;
+}
+
 const char *
 str_signal(int sig, char *buf, size_t len)
 {

@@ -25,6 +25,8 @@ char	*xasprintf(const char *, ...) PRINTF_LIKE(1, 2);
 char	*xvasprintf(const char *, va_list) PRINTF_LIKE(1, 0);
 
 char	*str_trim(char *);
+int	 str_prefix(const char *, const char *);
+int	 str_prefix_ci(const char *, const char *);
 const char *str_signal(int, char *, size_t);
 int	 str_hex_decode(const char *, unsigned char *, size_t, size_t *);
 void	 str_hex_encode(const unsigned char *, size_t, char *, size_t);
