@@ -4,7 +4,9 @@
  * Owns the plain-text dialogues that lead to TLS inside a mail or news
  * protocol. Client mode, as stunnel 5.75 does it: the server's greeting
  * is checked and passed to the plain client (smtp, pop3, nntp: its lines;
- * imap: a greeting of its own), then TLS is asked for. Server mode: the
+ * imap: a greeting of its own), then TLS is asked for; smtp with
+ * protocolUsername and protocolPassword then logs in inside TLS (AUTH
+ * PLAIN or LOGIN), the credentials kept out of the log. Server mode: the
  * backend's greeting relayed with stunnel's marks, the client's commands
  * answered until it asks for TLS (a client that speaks TLS at once gets
  * TLS: smtps, imaps). Lines are read and written through io.c, with
@@ -17,6 +19,8 @@
 #include "log.h"
 #include "util.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <poll.h>
 
 #define LINE_MAX_LEN	65536	/* stunnel's "Line too long" */
@@ -27,26 +31,44 @@
  * lines; imap: a greeting of its own), then TLS is asked for.
  */
 
+/* the name smtp clients give in EHLO: protocolHost as it is written */
+static const char *
+ehlo_name(const struct client *c)
+{
+	return c->svc->protocol_host != NULL ? c->svc->protocol_host :
+	    "localhost";
+}
+
+/* EHLO on FD, its answer read to the last line, left in LINE */
+static int
+ehlo(struct client *c, int fd, char *line, size_t len)
+{
+	char *cmd = xasprintf("EHLO %s", ehlo_name(c));
+	int rc = io_putline(c, fd, cmd, NULL);
+
+	free(cmd);
+	if (rc < 0)
+		return -1;
+	do {	/* "250-" lines continue the answer */
+		if (io_getline(c, fd, line, len) < 0)
+			return -1;
+	} while (str_prefix(line, "250-"));
+	return 0;
+}
+
 /* RFC 3207: every greeting line passed on unchecked, EHLO, STARTTLS */
 static int
 smtp_client(struct client *c)
 {
 	char line[LINE_MAX_LEN];
-	const char *name = c->svc->protocol_host != NULL ?
-	    c->svc->protocol_host : "localhost";
 
 	do {	/* "220-" lines continue the greeting */
 		if (io_getline(c, c->remote_fd, line, sizeof(line)) < 0 ||
 		    io_putline(c, c->local_wfd, line, NULL) < 0)
 			return -1;
 	} while (str_prefix(line, "220-"));
-	snprintf(line, sizeof(line), "EHLO %s", name);
-	if (io_putline(c, c->remote_fd, line, NULL) < 0)
+	if (ehlo(c, c->remote_fd, line, sizeof(line)) < 0)
 		return -1;
-	do {
-		if (io_getline(c, c->remote_fd, line, sizeof(line)) < 0)
-			return -1;
-	} while (str_prefix(line, "250-"));
 	if (!str_prefix(line, "250 ")) {
 		log_msg(LOG_ERR, "Remote server is not RFC 1425 compliant");
 		return -1;
@@ -59,6 +81,118 @@ smtp_client(struct client *c)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * PREFIX and the base64 of LEN bytes of SECRET as one line inside TLS;
+ * the log shows PREFIX and "*"
+ */
+static int
+put_secret(struct client *c, const char *prefix, const void *secret,
+    size_t len)
+{
+	size_t plen = strlen(prefix), llen = plen + 4 * ((len + 2) / 3) + 1;
+	char *line = xmalloc(llen), *logged = xasprintf("%s*", prefix);
+	int rc;
+
+	memcpy(line, prefix, plen);
+	EVP_EncodeBlock((unsigned char *)line + plen, secret, (int)len);
+	rc = io_putline(c, IO_TLS, line, logged);
+	OPENSSL_cleanse(line, llen);
+	free(line);
+	free(logged);
+	return rc;
+}
+
+/* the server's next reply inside TLS: 1 if it starts with CODE, else 0 */
+static int
+reply_is(struct client *c, const char *code)
+{
+	char line[LINE_MAX_LEN];
+
+	if (io_getline(c, IO_TLS, line, sizeof(line)) < 0)
+		return -1;
+	return str_prefix(line, code);
+}
+
+/* RFC 4616: one line, "\0USER\0PASSWORD" in base64, answered 235 */
+static int
+auth_plain(struct client *c)
+{
+	const char *user = c->svc->protocol_username;
+	const char *pass = c->svc->protocol_password;
+	size_t ulen = strlen(user), plen = strlen(pass), len = ulen + plen + 2;
+	char *creds = xmalloc(len);
+	int rc;
+
+	creds[0] = '\0';
+	memcpy(creds + 1, user, ulen);
+	creds[ulen + 1] = '\0';
+	memcpy(creds + ulen + 2, pass, plen);
+	rc = put_secret(c, "AUTH PLAIN ", creds, len);
+	OPENSSL_cleanse(creds, len);
+	free(creds);
+	if (rc < 0 || (rc = reply_is(c, "235 ")) < 0)
+		return -1;
+	if (rc == 0) {
+		log_msg(LOG_ERR, "PLAIN Authentication Failed");
+		return -1;
+	}
+	return 0;
+}
+
+/* AUTH LOGIN: the user name and the password each after a 334 prompt */
+static int
+auth_login(struct client *c)
+{
+	const char *user = c->svc->protocol_username;
+	const char *pass = c->svc->protocol_password;
+	int rc;
+
+	if (io_putline(c, IO_TLS, "AUTH LOGIN", NULL) < 0 ||
+	    (rc = reply_is(c, "334 ")) < 0)
+		return -1;
+	if (rc == 0) {
+		log_msg(LOG_ERR, "Remote server does not support LOGIN "
+		    "authentication");
+		return -1;
+	}
+	if (put_secret(c, "", user, strlen(user)) < 0 ||
+	    (rc = reply_is(c, "334 ")) < 0)
+		return -1;
+	if (rc == 1 && (put_secret(c, "", pass, strlen(pass)) < 0 ||
+	    (rc = reply_is(c, "235 ")) < 0))
+		return -1;
+	if (rc == 0) {
+		log_msg(LOG_ERR, "LOGIN authentication failed");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Inside TLS, when protocolUsername and protocolPassword are both set:
+ * EHLO again (its answer read, not judged, and not passed on), then
+ * AUTH LOGIN if protocolAuthentication says "login" in any case, else
+ * AUTH PLAIN, as stunnel 5.75 does. A refusal resets the connection.
+ */
+static int
+smtp_client_auth(struct client *c)
+{
+	char line[LINE_MAX_LEN];
+	const char *auth = c->svc->protocol_auth;
+	int rc;
+
+	if (c->svc->protocol_username == NULL ||
+	    c->svc->protocol_password == NULL)
+		return 0;
+	if (ehlo(c, IO_TLS, line, sizeof(line)) < 0)
+		return -1;
+	rc = auth != NULL && strcasecmp(auth, "login") == 0 ? auth_login(c) :
+	    auth_plain(c);
+	if (rc < 0 && c->error == CERR_NONE)
+		c->error = CERR_RESET;
+	return rc;
 }
 
 /* RFC 2595: POP3 STLS */
@@ -350,7 +484,8 @@ imap_server(struct client *c)
 
 const struct protocol_def starttls_smtp = {
 	.server = { .before_tls = smtp_server },
-	.client = { .after_connect = smtp_client },
+	.client = { .after_connect = smtp_client,
+	    .after_tls = smtp_client_auth },
 	.connects_first = 1
 };
 
