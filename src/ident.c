@@ -40,6 +40,27 @@ ident_port(void)
 	return ntohs((unsigned short)se->s_port);
 }
 
+/*
+ * The answer, up to its LF, the end of the stream or LEN - 1 bytes (the
+ * socket is ours alone: reading past the line loses nothing). Unlike a
+ * protocol's lines, neither request nor answer is traced, as in stunnel.
+ */
+static int
+read_answer(struct client *c, int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+	ssize_t n;
+
+	do {
+		n = io_read_some(c, fd, buf + got, len - 1 - got);
+		if (n < 0)
+			return -1;
+		got += (size_t)n;
+		buf[got] = '\0';
+	} while (n > 0 && got < len - 1 && strchr(buf, '\n') == NULL);
+	return got > 0 ? 0 : -1;
+}
+
 /* "remote , local : USERID : OS : user" -> user (trimmed), or NULL */
 static char *
 parse_answer(char *line)
@@ -92,10 +113,10 @@ ident_check(struct client *c)
 	if (fd < 0)
 		return -1;
 	log_msg(LOG_DEBUG, "IDENT server connected");
-	snprintf(line, sizeof(line), "%d , %d", port_of(&c->peer.sa),
+	snprintf(line, sizeof(line), "%d , %d\r\n", port_of(&c->peer.sa),
 	    port_of(&local));
-	ok = io_putline(c, fd, line, NULL) == 0 &&
-	    io_getline(c, fd, line, sizeof(line)) == 0;
+	ok = io_write(c, fd, line, strlen(line)) == 0 &&
+	    read_answer(c, fd, line, sizeof(line)) == 0;
 	close(fd);
 	user = ok ? parse_answer(line) : NULL;
 	if (user == NULL) {
