@@ -20,6 +20,7 @@
 #include "sockopt.h"
 #include "tls.h"
 #include "transfer.h"
+#include "transparent.h"
 
 #include <fcntl.h>
 #include <openssl/rand.h>
@@ -87,6 +88,10 @@ accept_peer(struct client *c)
 	if (getpeername(c->local_rfd, (struct sockaddr *)&c->peer.sa,
 	    &c->peer.len) < 0) {
 		c->peer.len = 0;
+		if (transparent_needs_socket(c) < 0) {
+			client_error(c, CERR_RESET);
+			return -1;
+		}
 		log_msg(LOG_NOTICE, "Service [%s] accepted connection",
 		    service_name(c));
 		return 0;

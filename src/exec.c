@@ -6,7 +6,8 @@
  * end of a socket pair, or on a pseudo-terminal that becomes its
  * controlling terminal ("pty = yes"); its arguments ("execArgs", split
  * on white space, $0 first); its environment (REMOTE_HOST, REMOTE_PORT,
- * SSL_CLIENT_DN, SSL_CLIENT_I_DN; setEnv is already in ours); and
+ * SSL_CLIENT_DN, SSL_CLIENT_I_DN, and LD_PRELOAD of libstunnel.so with
+ * transparent source; setEnv is already in ours); and
  * collecting its exit status. Must never interpret what the program
  * reads or writes.
  */
@@ -14,6 +15,7 @@
 #include "exec.h"
 #include "daemon.h"
 #include "log.h"
+#include "transparent.h"
 #include "verify.h"
 
 #include <fcntl.h>
@@ -85,6 +87,7 @@ run_program(struct client *c, int fd, int is_pty)
 		dup2(fd, STDERR_FILENO);
 	closefrom(STDERR_FILENO + 1);
 	export_peer(c);
+	transparent_exec_env(c->svc);
 	argv = build_argv(c->svc, &copy);
 	execvp(c->svc->exec, argv);
 	log_errno("execvp %s", c->svc->exec);

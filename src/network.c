@@ -4,14 +4,17 @@
  * Owns connecting to a service's targets: the addresses of every
  * "connect" line (resolved now when "delay = yes" or when loading could
  * not), the failover order (priority, or round-robin from the entry the
- * parent chose), the source address ("local"), remote socket options
- * and TIMEOUTconnect. Every failure names the target and the reason.
+ * parent chose), the source address ("local", or the client's with
+ * transparent source), the original destination instead of the targets
+ * with transparent destination, remote socket options and
+ * TIMEOUTconnect. Every failure names the target and the reason.
  * Must never read or write connection data.
  */
 #include "common.h"
 #include "network.h"
 #include "log.h"
 #include "sockopt.h"
+#include "transparent.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -70,6 +73,17 @@ bind_local(struct client *c, int fd, int family)
 	return 0;
 }
 
+/* the source of a service's own connection: the client's, or "local" */
+static int
+bind_source(struct client *c, int fd, int family)
+{
+	if (c->svc->transparent & TRANSPARENT_SOURCE)
+		return transparent_bind(c, fd, family);
+	if (c->svc->local != NULL)
+		return bind_local(c, fd, family);
+	return 0;
+}
+
 /* a helper connection (ident, OCSP) to A, with TIMEOUT seconds */
 int
 net_connect_to(struct client *c, const struct addr *a, unsigned timeout)
@@ -96,8 +110,7 @@ connect_one(struct client *c, const struct addr *a, unsigned timeout,
 		log_errno("remote socket");
 		return -1;
 	}
-	if (remote && c->svc->local != NULL &&
-	    bind_local(c, fd, a->sa.ss_family) < 0) {
+	if (remote && bind_source(c, fd, a->sa.ss_family) < 0) {
 		close(fd);
 		return -1;
 	}
@@ -164,7 +177,8 @@ log_connected(struct client *c, int fd)
 int
 net_connect(struct client *c)
 {
-	struct addrlist delayed = { 0 };
+	struct addrlist delayed = { 0 }, original = { 0 };
+	struct addr dst;
 	const struct addrlist *targets = &c->svc->connect_addrs;
 	const struct strlist *specs = &c->svc->connect;
 	size_t start = 0;
@@ -174,6 +188,14 @@ net_connect(struct client *c)
 		log_msg(LOG_NOTICE, "Redirecting connection");
 		targets = &c->svc->redirect_addrs;
 		specs = &c->svc->redirect;
+	}
+	if (!c->redirect && (c->svc->transparent & TRANSPARENT_DESTINATION)) {
+		/* the target is where the client meant to go */
+		if (transparent_destination(c, &dst) < 0)
+			return -1;
+		original.v = &dst;
+		original.n = 1;
+		return net_connect_list(c, &original, 0);
 	}
 	if (targets->n == 0 || (!c->redirect && c->svc->connect_delayed)) {
 		if (resolve_now(specs, &delayed) < 0)

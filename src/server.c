@@ -253,6 +253,12 @@ bind_all(struct global *g, struct listener *old, size_t nold,
 			else if (svc->sni.n > 0)
 				log_msg(LOG_DEBUG, "Skipped SNI secondary "
 				    "service [%s]", svc_name(svc));
+			else {
+				/* e.g. exec with transparent destination */
+				log_msg(LOG_ERR, "Invalid service [%s]",
+				    svc_name(svc));
+				rc = -1;
+			}
 			continue;
 		}
 		log_msg(LOG_DEBUG, "Binding service [%s]", svc_name(svc));

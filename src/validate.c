@@ -351,8 +351,6 @@ warn_unimplemented(const struct global *g, const struct service *svc)
 
 	if (!protocol_implemented(svc))
 		what[n++] = "protocol";
-	if (svc->transparent != 0)
-		what[n++] = "transparent";
 	for (i = 0; i < n; i++) {
 		snprintf(msg, sizeof(msg), "\"%s\" is not implemented yet in "
 		    "this version and has no effect", what[i]);
