@@ -203,6 +203,11 @@ static int
 serve(struct client *c)
 {
 	if (c->svc->client) {
+		/* capwinctrl: the accepted side alone, nothing connected */
+		if (protocol_before_tls(c) < 0) {
+			client_error(c, CERR_RESET);
+			return -1;
+		}
 		if (remote_start(c) < 0)
 			return -1;
 		assign_sides(c);

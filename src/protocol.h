@@ -10,8 +10,9 @@
  * runs before_tls on the accepted plain side, then the handshake, then
  * after_tls inside TLS (which may connect the remote side itself, as
  * SOCKS does), then after_connect toward the remote side. Client mode
- * runs after_connect on the plain remote side, then the handshake, then
- * after_tls inside TLS.
+ * runs before_tls on the accepted side before connecting anything
+ * (capwinctrl), after_connect on the plain remote side, then the
+ * handshake, then after_tls inside TLS.
  */
 struct protocol_steps {
 	int	(*before_tls)(struct client *);
