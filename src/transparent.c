@@ -102,18 +102,11 @@ transparent_bind(const struct client *c, int fd, int family)
 int
 transparent_destination(const struct client *c, struct addr *orig)
 {
-	struct addr local;
 	int rc;
 
-	local.len = sizeof(local.sa);
-	if (getsockname(c->local_rfd, (struct sockaddr *)&local.sa,
-	    &local.len) < 0) {
-		log_errno("getsockopt SO_ORIGINAL_DST");
-		return -1;
-	}
 	memset(orig, 0, sizeof(*orig));
 	orig->len = sizeof(orig->sa);
-	if (local.sa.ss_family == AF_INET6)
+	if (c->peer.sa.ss_family == AF_INET6)
 		rc = getsockopt(c->local_rfd, SOL_IPV6, IP6T_SO_ORIGINAL_DST,
 		    &orig->sa, &orig->len);
 	else
