@@ -92,9 +92,11 @@ put_secret(struct client *c, const char *prefix, const void *secret,
     size_t len)
 {
 	size_t plen = strlen(prefix), llen = plen + 4 * ((len + 2) / 3) + 1;
-	char *line = xmalloc(llen), *logged = xasprintf("%s*", prefix);
+	char *line = xmalloc(llen), *logged = xmalloc(plen + 2);
 	int rc;
 
+	memcpy(logged, prefix, plen);
+	memcpy(logged + plen, "*", 2);
 	memcpy(line, prefix, plen);
 	EVP_EncodeBlock((unsigned char *)line + plen, secret, (int)len);
 	rc = io_putline(c, IO_TLS, line, logged);
