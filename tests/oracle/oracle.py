@@ -620,9 +620,11 @@ class Side:
 
     def do_tls(self, port, send="hello\n", expect=None, sni=None, cert=None,
                ca=None, ver=None, session=None, tickets="yes", close="notify",
-               stream="client", host=None, wait=None):
+               stream="client", host=None, wait=None, pre=None, preread="0"):
         """a TLS client: handshake, send, read the echo (or until EOF with
-        expect=eof, or N bytes), then close_notify and wait for the end"""
+        expect=eof, or N bytes), then close_notify and wait for the end;
+        pre=TEXT is sent in plain first and preread=N bytes read (an
+        opening before TLS: HTTP CONNECT, a NetBIOS session request)"""
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
         if session in self.sessions:    # a session needs its context
             ctx = self.sessions[session][1]
@@ -644,6 +646,20 @@ class Side:
         except OSError as e:
             self.record(stream, "connect %s: %s" % (port, describe(e)))
             return
+        if pre is not None:
+            raw.sendall(unescape(pre))
+            got = b""
+            try:
+                while len(got) < int(preread):
+                    chunk = raw.recv(int(preread) - len(got))
+                    if not chunk:
+                        break
+                    got += chunk
+            except OSError as e:
+                self.record(stream, "before TLS got %s (%s)" % (show_bytes(got), describe(e)))
+                raw.close()
+                return
+            self.record(stream, "before TLS got %s" % show_bytes(got))
         keep = raw.dup()    # wrap_socket() takes raw, and closes it on failure
         try:
             t = ctx.wrap_socket(raw, server_hostname=sni,
