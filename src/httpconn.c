@@ -337,9 +337,25 @@ refuse(struct client *c, const char *status)
 }
 
 /*
+ * The destination's addresses: "HOST:PORT", a port alone meaning the
+ * loopback addresses, or a Unix socket path; an empty port is port 0,
+ * as in 5.75 (it resolves, and then refuses the connection)
+ */
+static int
+resolve(const char *host)
+{
+	size_t len = strlen(host);
+	char *spec = len == 0 || host[len - 1] == ':' ?
+	    xasprintf("%s0", host) : xstrdup(host);
+	int rc = addr_resolve(spec, NULL, 0, &destination);
+
+	free(spec);
+	return rc < 0 || destination.n == 0 ? -1 : 0;
+}
+
+/*
  * Server mode, before TLS: the request line, judged at once, then its
- * headers, then the destination resolved ("HOST:PORT", a port alone
- * meaning the loopback addresses, or a Unix socket path)
+ * headers, then the destination resolved
  */
 static int
 connect_request(struct client *c)
@@ -359,8 +375,7 @@ connect_request(struct client *c)
 		if (io_getline(c, c->local_rfd, header, sizeof(header)) < 0)
 			return -1;
 	} while (header[0] != '\0');
-	if (addr_resolve(host, NULL, 0, &destination) < 0 ||
-	    destination.n == 0)
+	if (resolve(host) < 0)
 		return refuse(c, "404 Not Found");
 	return reply(c, "200 OK");
 }

@@ -118,6 +118,13 @@ lib_conn_log "$log" cs | grep -q 'LOG3\[[0-9]*\]: No more addresses to connect$'
     bad "a refused destination: no 'No more addresses to connect'"
 n=$((n + 1))
 
+# an empty port is port 0 (as in 5.75): 200, then the connection refused
+got=$($PEERS chat-client "$port" 'S:CONNECT 127.0.0.1: HTTP/1.1\r\n\r\n' H: TLS EOF)
+echo "$got" | grep -qxF "read $(answer '200 OK')" || bad "an empty port: $got"
+closing $n >/dev/null
+lib_conn_log "$log" cs | grep -q 's_connect: connecting 127.0.0.1:0$' || bad "an empty port: not port 0"
+n=$((n + 1))
+
 # a client that stalls in its headers: TIMEOUTbusy (2 s) ends it
 $PEERS chat-client "$port" 'S:CONNECT 127.0.0.1:1 HTTP/1.1\r\nHost: x\r\n' EOF >/dev/null
 [ "$(closing $n)" = "Connection reset: 0 byte(s) sent to TLS, 0 byte(s) sent to socket" ] ||
