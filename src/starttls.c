@@ -23,7 +23,7 @@
 #include <openssl/evp.h>
 #include <poll.h>
 
-#define LINE_MAX_LEN	65536	/* stunnel's "Line too long" */
+#define LINE_MAX_LEN	(65536 + 1)	/* stunnel's bound, and a NUL */
 
 /*
  * Client mode STARTTLS, as stunnel 5.75 does it: the server's greeting

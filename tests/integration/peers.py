@@ -52,11 +52,13 @@ listens, or else to stdout. lib.sh's lib_peer starts one and waits.
       prints "TEXT got LINE" with the first line the client sent within a
       second (a PROXY header, say), or "TEXT got nothing", and closes;
       with --close it closes right after the line, reading nothing.
-  peers.py chat STEP... [--port-file F]
-  peers.py chat-client PORT STEP... [--timeout S]
+  peers.py chat STEP... [--port-file F] [--rcvbuf N]
+  peers.py chat-client PORT STEP... [--timeout S] [--rcvbuf N]
       A scripted peer, server (every connection) or client, that goes
       through the STEPs and prints what it reads, one line per step:
       "S:TEXT" sends TEXT (Python escapes: \\r\\n, \\x20 for a space),
+      "D:TEXT" sends it a byte at a time, 5 ms apart (in TLS a record
+      each), "HASH:COUNT" reads COUNT bytes and prints "hash COUNT SHA256",
       "R:" reads a line and prints "read B" (B a Python bytes literal),
       "H:" reads up to an empty line (an HTTP header), "N:COUNT" reads
       COUNT bytes, "TLS:CERT" (server) or "TLS" (client, no checks)
@@ -64,7 +66,17 @@ listens, or else to stdout. lib.sh's lib_peer starts one and waits.
       and prints "echoed B", "EOF" prints "got B then EOF", "SHUT"
       half-closes, "W:SECONDS" waits. A step that meets EOF prints
       "EOF", a reset "reset", and the script stops; a server prints
-      "end" after each connection. The dialogues of protocol = ...
+      "end" after each connection. With --rcvbuf N its socket's receive
+      buffer is N bytes (a slow reader: the other side's writes come back
+      short). The dialogues of protocol = ...
+  peers.py chats FILE --dir DIR
+      Many chat peers in one process, a line of FILE each (shell words;
+      # comments): "server NAME [--bind A] [--port P] [--rcvbuf N]
+      STEP..." listens (its port in DIR/NAME.port) and serves every
+      connection K with the STEPs, what it says in DIR/NAME.K ("end"
+      last); "client NAME PORT [--source A] [--rcvbuf N] STEP..."
+      connects from A and says it in DIR/NAME.client. Runs until every
+      client is done, or forever if there is none.
   peers.py identd USER [--port 113]
       RFC 1413 ident server: answers every query "Q" with
       "Q : USERID : UNIX : USER" (USER any bytes but NUL) and closes.
@@ -124,6 +136,7 @@ import os
 import random
 import select
 import selectors
+import shlex
 import signal
 import socket
 import ssl
@@ -156,6 +169,8 @@ def bind(args, backlog=128):
                           socket.AF_INET, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         s.bind((args.bind, args.listen_port))
+    if getattr(args, "rcvbuf", None):     # accepted sockets inherit it
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, args.rcvbuf)
     s.listen(backlog)
     return s
 
@@ -513,16 +528,24 @@ def chat_read(conn, count=None, until=None):
     return got
 
 
-def chat(conn, steps, server):
-    """run the chat STEPs on CONN; one printed line per step that reads"""
-    def say(text):
-        print(text, flush=True)
+def chat(conn, steps, server, say=None):
+    """run the chat STEPs on CONN; one line said per step that reads"""
+    if say is None:
+        def say(text):
+            print(text, flush=True)
     conn.settimeout(10)
     try:
         for step in steps:
             kind, _, text = step.partition(":")
             if kind == "S":
                 conn.sendall(chat_text(text))
+            elif kind == "D":
+                for byte in chat_text(text):
+                    conn.sendall(bytes([byte]))
+                    time.sleep(0.005)
+            elif kind == "HASH":
+                got = chat_read(conn, int(text))
+                say("hash %d %s" % (len(got), hashlib.sha256(got).hexdigest()))
             elif kind in ("R", "H", "N"):
                 got = chat_read(conn, int(text) if kind == "N" else None,
                                 {"R": b"\n", "H": b"\r\n\r\n"}.get(kind))
@@ -580,9 +603,85 @@ def make_chat(steps):
 
 
 def chat_client(args):
-    conn = socket.create_connection(("127.0.0.1", args.port),
-                                    timeout=args.timeout)
+    conn = socket.socket()
+    if args.rcvbuf:
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, args.rcvbuf)
+    conn.settimeout(args.timeout)
+    conn.connect(("127.0.0.1", args.port))
     chat(conn, args.steps, False).close()
+
+
+def chats(args):
+    """many chat peers in one process, each a line of ARGS.FILE"""
+    def transcript(path):
+        f = open(path, "w")
+        def say(text):
+            f.write(text + "\n")
+            f.flush()
+        return f, say
+
+    def serve(name, s, steps):
+        n = 0
+        while True:
+            conn, _ = s.accept()
+            n += 1
+            threading.Thread(target=serve_one, daemon=True,
+                             args=(conn, "%s/%s.%d" % (args.dir, name, n),
+                                   steps)).start()
+
+    def serve_one(conn, path, steps):
+        f, say = transcript(path)
+        chat(conn, steps, True, say).close()
+        say("end")
+        f.close()
+
+    def run_client(name, port, opts, steps):
+        f, say = transcript("%s/%s.client" % (args.dir, name))
+        conn = socket.socket()
+        try:
+            if opts["--rcvbuf"]:
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF,
+                                int(opts["--rcvbuf"]))
+            if opts["--source"]:
+                conn.bind((opts["--source"], 0))
+            conn.settimeout(10)
+            conn.connect(("127.0.0.1", port))
+            conn = chat(conn, steps, False, say)
+        except OSError as e:
+            say("error %s" % e)
+        conn.close()
+        f.close()
+
+    clients = []
+    with open(args.file) as lines:
+        for line in lines:
+            words = shlex.split(line, comments=True)
+            if not words:
+                continue
+            role, name, rest = words[0], words[1], words[2:]
+            port = int(rest.pop(0)) if role == "client" else None
+            opts = {"--rcvbuf": None, "--bind": "127.0.0.1", "--port": 0,
+                    "--source": None}
+            while rest and rest[0] in opts:
+                opts[rest[0]] = rest[1]
+                rest = rest[2:]
+            if role == "client":
+                clients.append(threading.Thread(
+                    target=run_client, args=(name, port, opts, rest)))
+                continue
+            ns = argparse.Namespace(unix=None, bind=opts["--bind"],
+                                    listen_port=int(opts["--port"]),
+                                    rcvbuf=opts["--rcvbuf"] and int(opts["--rcvbuf"]))
+            s = bind(ns)
+            announce("%s/%s.port" % (args.dir, name), s.getsockname()[1])
+            threading.Thread(target=serve, args=(name, s, rest),
+                             daemon=True).start()
+    for t in clients:
+        t.start()
+    for t in clients:
+        t.join()
+    if not clients:
+        signal.pause()
 
 
 def make_identd(user):
@@ -863,6 +962,7 @@ def main():
     servers["banner"].add_argument("text")
     servers["banner"].add_argument("--close", action="store_true")
     servers["chat"].add_argument("steps", nargs="+")
+    servers["chat"].add_argument("--rcvbuf", type=int)
     servers["identd"].add_argument("user", type=os.fsencode)
     servers["ocsp-replay"].add_argument("file")
     servers["http"].add_argument("dir")
@@ -897,6 +997,10 @@ def main():
     p.add_argument("port", type=int)
     p.add_argument("steps", nargs="+")
     p.add_argument("--timeout", type=float, default=10)
+    p.add_argument("--rcvbuf", type=int)
+    p = sub.add_parser("chats")
+    p.add_argument("file")
+    p.add_argument("--dir", required=True)
     p = sub.add_parser("sessions")
     p.add_argument("ports", type=int, nargs="+")
     p.add_argument("--cert")
@@ -929,7 +1033,7 @@ def main():
         "syslog": syslog, "client": client, "eof-client": client,
         "sink": sink, "roundtrip": roundtrip, "read": read, "hold": hold,
         "hammer": hammer, "rev-client": rev_client, "stall": stall,
-        "chat-client": chat_client,
+        "chat-client": chat_client, "chats": chats,
     }
     args.raw_eof = args.cmd == "eof-client"
     if args.cmd in handlers:
