@@ -309,8 +309,11 @@ if command -v tinyproxy >/dev/null 2>&1; then
         printf 'protocol = connect\nprotocolHost = 127.0.0.1:%s\n' "$PEER_PORT"
         printf 'protocolUsername = alice\nprotocolPassword = %s\n' "$2"
     }
-    { printf 'foreground = yes\nsyslog = no\ndebug = debug\n'; basic good s3cret; basic wrong nope; } \
-        >"$TEST_TMP/b.conf"
+    # any protocolAuthentication but ntlm is basic; ntlm without a
+    # password sends no credentials at all (as 5.75)
+    { printf 'foreground = yes\nsyslog = no\ndebug = debug\n'; basic good s3cret; basic wrong nope
+      basic other s3cret; echo 'protocolAuthentication = digest'
+      basic nopass s3cret | grep -v Password; echo 'protocolAuthentication = NTLM'; } >"$TEST_TMP/b.conf"
     lib_daemon b "$TEST_TMP/b.conf" || exit 1
     lib_through "$(lib_port b good)" || bad "tinyproxy: $THROUGH_COUNT byte(s) through"
     grep -q 'LOG6\[[0-9]*\]: CONNECT request accepted$' "$TEST_TMP/b.out" || bad "tinyproxy: not accepted"
@@ -318,6 +321,12 @@ if command -v tinyproxy >/dev/null 2>&1; then
     lib_wait_for "$TEST_TMP/b.out" 'Service \[wrong\] finished' 10
     lib_conn_log "$TEST_TMP/b.out" wrong | grep -q 'LOG3\[[0-9]*\]: CONNECT request rejected$' ||
         bad "tinyproxy: a wrong password not rejected"
+    lib_through "$(lib_port b other)" || bad "tinyproxy, 'digest' taken as basic: $THROUGH_COUNT byte(s)"
+    $PEERS chat-client "$(lib_port b nopass)" EOF >/dev/null
+    lib_wait_for "$TEST_TMP/b.out" 'Service \[nopass\] finished' 10
+    lib_conn_log "$TEST_TMP/b.out" nopass | grep -q 'LOG3\[[0-9]*\]: CONNECT request rejected$' ||
+        bad "ntlm without a password: not rejected by tinyproxy"
+    lib_conn_log "$TEST_TMP/b.out" nopass | grep -q ' -> Proxy-' && bad "ntlm without a password sent Proxy- lines"
     grep -q 's3cret\|YWxpY2U6czNjcmV0' "$TEST_TMP/b.out" && bad "the basic credentials are in the log"
 else
     echo "tinyproxy not installed: its part skipped"
