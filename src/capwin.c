@@ -70,16 +70,20 @@ struct store {
 static struct store *store;
 
 /*
- * Mapped when the program starts, before any connection process is
- * forked, so that they all inherit the same page
+ * The page is mapped when a capwin section is loaded, in the parent
+ * before any connection process is forked, so that they all inherit it;
+ * it is kept across reloads, and so are the credentials
  */
-static void __attribute__((constructor))
-store_init(void)
+void
+capwin_prepare(void)
 {
 	pthread_mutexattr_t attr;
-	void *p = mmap(NULL, sizeof(*store), PROT_READ | PROT_WRITE,
-	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	void *p;
 
+	if (store != NULL)
+		return;
+	p = mmap(NULL, sizeof(*store), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		return;
 	store = p;

@@ -6,4 +6,6 @@
 
 extern const struct protocol_def capwin_protocol, capwin_ctrl_protocol;
 
+void	 capwin_prepare(void);
+
 #endif

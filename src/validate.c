@@ -10,6 +10,7 @@
  */
 #include "common.h"
 #include "validate.h"
+#include "capwin.h"
 #include "ctx.h"
 #include "engine.h"
 #include "libwrap.h"
@@ -166,6 +167,8 @@ check_protocol(const struct global *g, const struct service *svc)
 		service_error(g, svc, "protocolHost not specified");
 		return -1;
 	}
+	if (svc->protocol == PROTO_CAPWIN || svc->protocol == PROTO_CAPWINCTRL)
+		capwin_prepare();
 	return 0;
 }
 
@@ -315,52 +318,6 @@ resolve_addresses(const struct global *g, struct service *svc)
 	return 0;
 }
 
-static int
-protocol_implemented(const struct service *svc)
-{
-	switch (svc->protocol) {
-	case PROTO_NONE:
-	case PROTO_PGSQL:
-		return 1;
-	case PROTO_PROXY:
-		return !svc->client;
-	case PROTO_SMTP:
-	case PROTO_POP3:
-	case PROTO_IMAP:
-		return 1;
-	case PROTO_SOCKS:
-		return 1;
-	case PROTO_CONNECT:
-	case PROTO_NNTP:
-		return svc->client;
-	default:
-		return 0;
-	}
-}
-
-/*
- * Options that load and validate but whose behaviour is still being
- * written: say so loudly rather than let them pass silently.
- */
-static void
-warn_unimplemented(const struct global *g, const struct service *svc)
-{
-	const char *what[8];
-	size_t n = 0, i;
-	char msg[160];
-
-	if (!protocol_implemented(svc))
-		what[n++] = "protocol";
-	for (i = 0; i < n; i++) {
-		snprintf(msg, sizeof(msg), "\"%s\" is not implemented yet in "
-		    "this version and has no effect", what[i]);
-		if (g->inetd)
-			log_msg(LOG_ERR, "Inetd mode: %s", msg);
-		else
-			log_msg(LOG_ERR, "Service [%s]: %s", svc->name, msg);
-	}
-}
-
 /*
  * The checks of a finished section (or of the inetd-mode defaults), in
  * the order stunnel makes them, so that a section with several problems
@@ -386,7 +343,6 @@ check_section(const struct global *g, struct service *svc, int endpoints)
 		service_error(g, svc, why);
 		return -1;
 	}
-	warn_unimplemented(g, svc);
 	if (svc->libwrap && libwrap_load() < 0) {
 		service_error(g, svc, "Failed to initialize TCP Wrappers");
 		return -1;
