@@ -36,7 +36,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
-#define LINE_MAX_LEN	65536	/* stunnel's "Line too long" */
 #define BODY_CHUNK	8192	/* 5.75 skips a body in reads of this size */
 
 /* the server side's destination, from request to connection: each
@@ -107,7 +106,7 @@ basic_login(struct client *c)
 static int
 skip_headers(struct client *c)
 {
-	char line[LINE_MAX_LEN];
+	char line[IO_LINE_MAX];
 
 	do {
 		if (io_getline(c, c->remote_fd, line, sizeof(line)) < 0)
@@ -157,7 +156,7 @@ skip_body(struct client *c, long length)
 static int
 read_challenge(struct client *c, char **type2)
 {
-	char line[LINE_MAX_LEN];
+	char line[IO_LINE_MAX];
 	long length = 0;
 
 	if (io_getline(c, c->remote_fd, line, sizeof(line)) < 0)
@@ -279,7 +278,7 @@ static int
 http_connect(struct client *c)
 {
 	const struct service *svc = c->svc;
-	char line[LINE_MAX_LEN];
+	char line[IO_LINE_MAX];
 	size_t i;
 	int ok;
 
@@ -360,7 +359,7 @@ resolve(const char *host)
 static int
 connect_request(struct client *c)
 {
-	char line[LINE_MAX_LEN], header[LINE_MAX_LEN], *host, *proto;
+	char line[IO_LINE_MAX], header[IO_LINE_MAX], *host, *proto;
 
 	if (io_getline(c, c->local_rfd, line, sizeof(line)) < 0)
 		return -1;

@@ -18,8 +18,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define IDENT_LINE_MAX	1024
-
 static int
 port_of(const struct sockaddr_storage *sa)
 {
@@ -41,45 +39,28 @@ ident_port(void)
 }
 
 /*
- * The answer, up to its LF, the end of the stream or LEN - 1 bytes (the
- * socket is ours alone: reading past the line loses nothing). Unlike a
- * protocol's lines, neither request nor answer is traced, as in stunnel.
+ * "remote , local : USERID : OS : user" -> user (trimmed), or NULL
+ * after logging why not
  */
-static int
-read_answer(struct client *c, int fd, char *buf, size_t len)
-{
-	size_t got = 0;
-	ssize_t n;
-
-	do {
-		n = io_read_some(c, fd, buf + got, len - 1 - got);
-		if (n < 0)
-			return -1;
-		got += (size_t)n;
-		buf[got] = '\0';
-	} while (n > 0 && got < len - 1 && strchr(buf, '\n') == NULL);
-	return got > 0 ? 0 : -1;
-}
-
-/* "remote , local : USERID : OS : user" -> user (trimmed), or NULL */
 static char *
 parse_answer(char *line)
 {
-	char *type, *os, *user;
+	char *type, *os, *user = NULL;
 
-	type = strchr(line, ':');
-	if (type == NULL)
-		return NULL;
-	os = strchr(type + 1, ':');
-	if (os == NULL)
-		return NULL;
-	*os = '\0';
-	if (strcmp(str_trim(type + 1), "USERID") != 0) {
-		log_msg(LOG_ERR, "Incorrect IDENT response type");
+	if ((type = strchr(line, ':')) != NULL &&
+	    (os = strchr(type + 1, ':')) != NULL) {
+		*os = '\0';
+		if (strcmp(str_trim(type + 1), "USERID") != 0) {
+			log_msg(LOG_ERR, "Incorrect IDENT response type");
+			return NULL;
+		}
+		user = strchr(os + 1, ':');
+	}
+	if (user == NULL) {
+		log_msg(LOG_ERR, "Malformed IDENT response");
 		return NULL;
 	}
-	user = strchr(os + 1, ':');
-	return user == NULL ? NULL : str_trim(user + 1);
+	return str_trim(user + 1);
 }
 
 /* 0 if the peer's user is the configured one, -1 (logged) if not */
@@ -89,7 +70,7 @@ ident_check(struct client *c)
 	struct sockaddr_storage local;
 	socklen_t len = sizeof(local);
 	struct addr server;
-	char line[IDENT_LINE_MAX], *user;
+	char line[IO_LINE_MAX], *user;
 	int fd, ok;
 
 	if (c->svc->ident == NULL || c->peer.len == 0)
@@ -113,16 +94,13 @@ ident_check(struct client *c)
 	if (fd < 0)
 		return -1;
 	log_msg(LOG_DEBUG, "IDENT server connected");
-	snprintf(line, sizeof(line), "%d , %d\r\n", port_of(&c->peer.sa),
+	snprintf(line, sizeof(line), "%d , %d", port_of(&c->peer.sa),
 	    port_of(&local));
-	ok = io_write(c, fd, line, strlen(line)) == 0 &&
-	    read_answer(c, fd, line, sizeof(line)) == 0;
+	ok = io_putline(c, fd, line, NULL) == 0 &&
+	    io_getline(c, fd, line, sizeof(line)) == 0;
 	close(fd);
-	user = ok ? parse_answer(line) : NULL;
-	if (user == NULL) {
-		log_msg(LOG_ERR, "Malformed IDENT response");
+	if (!ok || (user = parse_answer(line)) == NULL)
 		return -1;
-	}
 	if (strcmp(user, c->svc->ident) != 0) {
 		log_msg(LOG_WARNING, "Connection from %s REFUSED by IDENT "
 		    "(user \"%s\")", c->peer_text, user);

@@ -47,8 +47,9 @@ tls_retry(struct client *c, int rc, const char *op, const char *call)
 	char what[64];
 
 	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
-		return wait_fd(c, c->tls_rfd, err == SSL_ERROR_WANT_READ ?
-		    POLLIN : POLLOUT, op) > 0 ? 0 : -1;
+		return wait_fd(c, err == SSL_ERROR_WANT_READ ? c->tls_rfd :
+		    c->tls_wfd, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
+		    op) > 0 ? 0 : -1;
 	snprintf(what, sizeof(what), "%s: %s", op, call);
 	if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
 		log_errno("%s", what);

@@ -4,6 +4,9 @@
 
 #include "client.h"
 
+/* a line buffer: stunnel reads lines of up to 65536 characters */
+#define IO_LINE_MAX	(65536 + 1)
+
 /* the descriptor argument that means "inside TLS" (c->ssl) */
 #define IO_TLS		(-2)
 

@@ -23,8 +23,6 @@
 #include <openssl/evp.h>
 #include <poll.h>
 
-#define LINE_MAX_LEN	(65536 + 1)	/* stunnel's bound, and a NUL */
-
 /*
  * Client mode STARTTLS, as stunnel 5.75 does it: the server's greeting
  * is checked and passed to the plain client (smtp, pop3, nntp: its
@@ -60,7 +58,7 @@ ehlo(struct client *c, int fd, char *line, size_t len)
 static int
 smtp_client(struct client *c)
 {
-	char line[LINE_MAX_LEN];
+	char line[IO_LINE_MAX];
 
 	do {	/* "220-" lines continue the greeting */
 		if (io_getline(c, c->remote_fd, line, sizeof(line)) < 0 ||
@@ -110,7 +108,7 @@ put_secret(struct client *c, const char *prefix, const void *secret,
 static int
 reply_is(struct client *c, const char *code)
 {
-	char line[LINE_MAX_LEN];
+	char line[IO_LINE_MAX];
 
 	if (io_getline(c, IO_TLS, line, sizeof(line)) < 0)
 		return -1;
@@ -181,7 +179,7 @@ auth_login(struct client *c)
 static int
 smtp_client_auth(struct client *c)
 {
-	char line[LINE_MAX_LEN];
+	char line[IO_LINE_MAX];
 	const char *auth = c->svc->protocol_auth;
 	int rc;
 
@@ -201,7 +199,7 @@ smtp_client_auth(struct client *c)
 static int
 pop3_client(struct client *c)
 {
-	char line[LINE_MAX_LEN];
+	char line[IO_LINE_MAX];
 
 	if (io_getline(c, c->remote_fd, line, sizeof(line)) < 0)
 		return -1;
@@ -227,7 +225,7 @@ pop3_client(struct client *c)
 static int
 imap_client(struct client *c)
 {
-	char line[LINE_MAX_LEN];
+	char line[IO_LINE_MAX];
 
 	if (io_getline(c, c->remote_fd, line, sizeof(line)) < 0)
 		return -1;
@@ -253,7 +251,7 @@ imap_client(struct client *c)
 static int
 nntp_client(struct client *c)
 {
-	char line[LINE_MAX_LEN];
+	char line[IO_LINE_MAX];
 
 	if (io_getline(c, c->remote_fd, line, sizeof(line)) < 0)
 		return -1;
@@ -304,8 +302,8 @@ client_waits(struct client *c, const char *rfc)
 static int
 smtp_server(struct client *c)
 {
-	char line[LINE_MAX_LEN], host[LINE_MAX_LEN];
-	char out[2 * LINE_MAX_LEN + 32];
+	char line[IO_LINE_MAX], host[IO_LINE_MAX];
+	char out[2 * IO_LINE_MAX + 32];
 	const char *sp;
 	int rc = client_waits(c, "2487");
 
@@ -353,7 +351,7 @@ smtp_server(struct client *c)
 static int
 pop3_server(struct client *c)
 {
-	char line[LINE_MAX_LEN], out[LINE_MAX_LEN + 16];
+	char line[IO_LINE_MAX], out[IO_LINE_MAX + 16];
 
 	if (io_getline(c, c->remote_fd, line, sizeof(line)) < 0)
 		return -1;
@@ -385,7 +383,7 @@ pop3_server(struct client *c)
 static int
 imap_capability(struct client *c, const char *request)
 {
-	char line[LINE_MAX_LEN], out[LINE_MAX_LEN + 16];
+	char line[IO_LINE_MAX], out[IO_LINE_MAX + 16];
 	const char *sp;
 
 	if (io_putline(c, c->remote_fd, request, NULL) < 0 ||
@@ -417,7 +415,7 @@ imap_capability(struct client *c, const char *request)
 static int
 imap_logout(struct client *c)
 {
-	char line[LINE_MAX_LEN];
+	char line[IO_LINE_MAX];
 
 	if (io_putline(c, c->remote_fd, "stunnel LOGOUT", NULL) < 0 ||
 	    io_getline(c, c->remote_fd, line, sizeof(line)) < 0)
@@ -438,7 +436,7 @@ imap_logout(struct client *c)
 static int
 imap_server(struct client *c)
 {
-	char line[LINE_MAX_LEN], out[2 * LINE_MAX_LEN + 32], *cap, *tail;
+	char line[IO_LINE_MAX], out[2 * IO_LINE_MAX + 32], *cap, *tail;
 	int rc = client_waits(c, "2595");
 
 	if (rc <= 0)

@@ -50,12 +50,12 @@ client_sni(const struct service *svc)
 		src = svc->protocol_host;
 	else if (svc->connect.n > 0)
 		src = svc->connect.v[0];
-	if (src == NULL || *src == '\0' || *src == '/')
+	if (src == NULL || *src == '/' || (svc->sni.n > 0 && *src == '\0'))
 		return NULL;
 	colon = strrchr(src, ':');
-	if (svc->sni.n > 0 || colon == NULL)
+	if (svc->sni.n > 0)
 		name = xstrdup(src);
-	else if (colon == src)
+	else if (colon == NULL || colon == src)	/* a port alone */
 		name = xstrdup("localhost");
 	else
 		name = xstrndup(src, (size_t)(colon - src));
