@@ -121,15 +121,19 @@ daemon_drop_privileges(long uid, long gid)
 	return 0;
 }
 
+/*
+ * Create the pid file PATH, empty, before detaching: a daemon that could
+ * not write it must not leave a launcher that reported success. The
+ * descriptor, or -1 (logged); DAEMON_NO_PID when there is no pid file.
+ */
 int
-daemon_pid_create(const char *path)
+daemon_pid_open(const char *path)
 {
-	char buf[32];
-	int fd, len;
+	int fd;
 
 	if (path == NULL) {
 		log_msg(LOG_DEBUG, "No pid file being created");
-		return 0;
+		return DAEMON_NO_PID;
 	}
 	unlink(path);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_EXCL | O_CLOEXEC,
@@ -137,18 +141,29 @@ daemon_pid_create(const char *path)
 	if (fd < 0) {
 		log_msg(LOG_ERR, "Cannot create pid file %s", path);
 		log_errno("create");
-		return -1;
 	}
+	return fd;
+}
+
+/* the pid of the process that stays, into FD from daemon_pid_open() */
+int
+daemon_pid_write(int fd, const char *path)
+{
+	char buf[32];
+	int len, rc = 0;
+
+	if (fd == DAEMON_NO_PID)
+		return 0;
 	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (write(fd, buf, (size_t)len) != len) {
 		log_msg(LOG_ERR, "Cannot write pid file %s", path);
 		log_errno("write");
-		close(fd);
-		return -1;
+		rc = -1;
+	} else {
+		log_msg(LOG_DEBUG, "Created pid file %s", path);
 	}
 	close(fd);
-	log_msg(LOG_DEBUG, "Created pid file %s", path);
-	return 0;
+	return rc;
 }
 
 void

@@ -138,6 +138,8 @@ run_inetd(struct global *g)
  * Bind, chroot, drop privileges, open the log, detach, write the pid
  * file: the order stunnel uses, so that ports below 1024 are bound as
  * root and the log file and pid file are created as the final user.
+ * Unlike stunnel, the pid file is created before detaching (the pid
+ * written after), so that a launcher whose daemon cannot write it fails.
  */
 static int
 run(const char *path, const char *fd)
@@ -145,7 +147,7 @@ run(const char *path, const char *fd)
 	struct log_config lc;
 	struct global *g;
 	enum load_failure why;
-	int nullfd = -1;
+	int nullfd = -1, pidfd;
 
 	g = conffile_load(path, fd, &why);
 	if (g == NULL)
@@ -163,14 +165,14 @@ run(const char *path, const char *fd)
 	    g->defaults->setgid) < 0)
 		return start_failed(g);
 	options_log_settings(g, &lc);
-	if (log_open(&lc) < 0)
+	if (log_open(&lc) < 0 || (pidfd = daemon_pid_open(g->pid)) == -1)
 		return start_failed(g);
 	if (g->foreground == FG_NO) {
 		if (daemon_detach(nullfd) < 0)
 			return 1;
 		log_set_id("main");
 	}
-	if (daemon_pid_create(g->pid) < 0)
+	if (daemon_pid_write(pidfd, g->pid) < 0)
 		return 1;
 	return server_run(g, path, fd);
 }
