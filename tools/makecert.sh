@@ -7,9 +7,12 @@
 # CN is the common name, also written as the subject alternative name
 # (default: localhost).  The key is EC P-256, or RSA 2048 when the
 # environment variable MAKECERT_KEY is set to "rsa".  The certificate is
-# valid for 1461 days (four years) and the file is created with mode 600.
-# An existing OUTFILE is never overwritten.  OPENSSL may name the openssl
-# program to use.
+# valid for 1461 days (four years) and the file is created with mode 600:
+# readable by its owner only.  A daemon that switches to another user
+# ("setuid") cannot read it again when SIGHUP reloads the configuration;
+# MAKECERT_GROUP=GROUP gives the file to that group with mode 640 (the
+# group of "setgid", e.g. stunnel).  An existing OUTFILE is never
+# overwritten.  OPENSSL may name the openssl program to use.
 #
 # A self-signed certificate is only good for tests and for peers that pin
 # it (verifyPeer); services used by others need one from a real CA.
@@ -27,7 +30,8 @@ die() {
 usage() {
     echo "usage: $prog OUTFILE [CN]" >&2
     echo "  writes a self-signed certificate and key (PEM, mode 600) to OUTFILE;" >&2
-    echo "  CN defaults to localhost; MAKECERT_KEY=rsa selects RSA 2048 instead of EC P-256" >&2
+    echo "  CN defaults to localhost; MAKECERT_KEY=rsa selects RSA 2048 instead of EC P-256;" >&2
+    echo "  MAKECERT_GROUP=GROUP makes it readable by GROUP (mode 640)" >&2
     exit 2
 }
 
@@ -89,11 +93,15 @@ fi
 
 cat "$tmp/key.pem" "$tmp/cert.pem" > "$tmp/out.pem"
 chmod 600 "$tmp/out.pem"
+if [ -n "${MAKECERT_GROUP:-}" ]; then
+    chgrp "$MAKECERT_GROUP" "$tmp/out.pem" || die "cannot give the file to group $MAKECERT_GROUP"
+    chmod 640 "$tmp/out.pem"
+fi
 # Refuse to follow a file or link created meanwhile under the same name.
 if [ -e "$out" ] || [ -L "$out" ]; then
     die "$out appeared while the certificate was being made; not overwritten"
 fi
 mv "$tmp/out.pem" "$out" || die "cannot write $out"
 
-echo "$prog: wrote $out ($keydesc key, self-signed, $DAYS days)"
+echo "$prog: wrote $out ($keydesc key, self-signed, $DAYS days, mode $(stat -c %a "$out"))"
 "$OPENSSL" x509 -in "$out" -noout -subject -enddate -fingerprint -sha256
