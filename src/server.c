@@ -6,8 +6,10 @@
  * (and restarting exec+connect sections), reloading the configuration
  * on SIGHUP (listeners whose address did not change stay open, so no
  * connection is refused), reopening the log on SIGUSR1 and the orderly
- * end on SIGTERM. Must never touch connection data nor block on a
- * child: everything per connection happens in client.c, in the child.
+ * end on SIGTERM; telling systemd about each (systemd.c), whose
+ * inherited sockets serve the accept addresses they are bound to. Must
+ * never touch connection data nor block on a child: everything per
+ * connection happens in client.c, in the child.
  */
 #include "common.h"
 #include "server.h"
@@ -17,6 +19,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "sockopt.h"
+#include "systemd.h"
 
 #include <openssl/rand.h>
 #include <poll.h>
@@ -35,6 +38,7 @@ struct listener {
 	struct service	*svc;
 	unsigned	 rr_next;	/* round-robin start of the next child
 					   (the section's first listener counts) */
+	int		 inherited;	/* systemd's: never closed nor unlinked */
 };
 
 /*
@@ -170,14 +174,10 @@ rr_first(void)
 }
 
 static void
-add_listener(struct listener **list, size_t *n, int fd,
-    const struct addr *a, struct service *svc, unsigned rr)
+add_listener(struct listener **list, size_t *n, const struct listener *l)
 {
 	*list = xreallocarray(*list, *n + 1, sizeof(**list));
-	(*list)[*n].fd = fd;
-	(*list)[*n].addr = *a;
-	(*list)[*n].svc = svc;
-	(*list)[*n].rr_next = rr;
+	(*list)[*n] = *l;
 	(*n)++;
 }
 
@@ -202,27 +202,53 @@ any_port(const struct addr *a)
 
 /*
  * The old listener that the same address in SVC can keep using, taken
- * out of the old list. "Port 0" is only the same port for the same
- * service: another service asked for a port of its own.
+ * out of the old list into L. "Port 0" is only the same port for the
+ * same service: another service asked for a port of its own.
  */
 static int
 take_old(struct listener *old, size_t nold, const struct service *svc,
-    const struct addr *a, unsigned *rr)
+    struct listener *l)
 {
 	size_t i;
-	int fd;
 
 	for (i = 0; i < nold; i++) {
-		if (old[i].fd >= 0 && same_addr(&old[i].addr, a) &&
-		    (!any_port(a) || strcmp(svc_name(old[i].svc),
+		if (old[i].fd >= 0 && same_addr(&old[i].addr, &l->addr) &&
+		    (!any_port(&l->addr) || strcmp(svc_name(old[i].svc),
 		    svc_name(svc)) == 0)) {
-			fd = old[i].fd;
-			*rr = old[i].rr_next;
+			l->fd = old[i].fd;
+			l->rr_next = old[i].rr_next;
+			l->inherited = old[i].inherited;
 			old[i].fd = -1;
-			return fd;
+			return 0;
 		}
 	}
 	return -1;
+}
+
+/*
+ * The listener of accept address L->addr of SVC: kept from OLD, else
+ * the socket systemd bound there, else a new one. -1 if none.
+ */
+static int
+listen_at(struct service *svc, struct listener *old, size_t nold,
+    struct listener *l)
+{
+	l->svc = svc;
+	l->rr_next = rr_first();
+	l->inherited = 0;
+	if (take_old(old, nold, svc, l) == 0) {
+		log_bound(svc, l->fd, &l->addr);
+		return 0;
+	}
+	if ((l->fd = systemd_take(&l->addr)) >= 0) {
+		l->inherited = 1;
+		if (l->addr.sa.ss_family != AF_UNIX)
+			sockopt_apply(l->fd, SOCK_ACCEPT, &svc->socket_opts);
+		log_bound(svc, l->fd, &l->addr);
+		return 0;
+	}
+	l->fd = open_listener(svc, &l->addr);
+	return l->fd < 0 ? -1 : 0;
 }
 
 static int
@@ -241,9 +267,9 @@ bind_all(struct global *g, struct listener *old, size_t nold,
     struct listener **out, size_t *nout)
 {
 	struct service *svc;
-	unsigned rr;
+	struct listener l;
 	size_t i, bound;
-	int fd, rc = 0;
+	int rc = 0;
 
 	for (svc = g->services; svc != NULL; svc = svc->next) {
 		if (svc->accept.n == 0) {
@@ -263,17 +289,10 @@ bind_all(struct global *g, struct listener *old, size_t nold,
 		}
 		log_msg(LOG_DEBUG, "Binding service [%s]", svc_name(svc));
 		for (i = 0, bound = 0; i < svc->accept_addrs.n; i++) {
-			rr = rr_first();
-			fd = take_old(old, nold, svc, &svc->accept_addrs.v[i],
-			    &rr);
-			if (fd >= 0)
-				log_bound(svc, fd, &svc->accept_addrs.v[i]);
-			else
-				fd = open_listener(svc, &svc->accept_addrs.v[i]);
-			if (fd < 0)
+			l.addr = svc->accept_addrs.v[i];
+			if (listen_at(svc, old, nold, &l) < 0)
 				continue;
-			add_listener(out, nout, fd, &svc->accept_addrs.v[i],
-			    svc, rr);
+			add_listener(out, nout, &l);
 			bound++;
 		}
 		if (bound == 0) {
@@ -292,9 +311,13 @@ close_listener(struct listener *l)
 		return;
 	log_msg(LOG_DEBUG, "Service [%s] closed (FD=%d)", svc_name(l->svc),
 	    l->fd);
-	close(l->fd);
+	if (l->inherited) {
+		systemd_release(l->fd);
+	} else {
+		close(l->fd);
+		unlink_unix(&l->addr);
+	}
 	l->fd = -1;
-	unlink_unix(&l->addr);
 }
 
 static void
@@ -322,11 +345,16 @@ unbind_all(void)
 	}
 }
 
-/* at start: every listener, or nothing */
+/*
+ * At start: every listener, or nothing. A socket systemd passed that no
+ * service takes fails the start too: its clients would wait forever.
+ */
 int
 server_bind(struct global *g)
 {
-	if (bind_all(g, NULL, 0, &listeners, &nlisteners) < 0) {
+	if (systemd_init() < 0 ||
+	    bind_all(g, NULL, 0, &listeners, &nlisteners) < 0 ||
+	    systemd_unused(LOG_ERR) > 0) {
 		close_listeners(listeners, nlisteners);
 		free(listeners);
 		listeners = NULL;
@@ -360,6 +388,7 @@ spawn(struct client_start *start)
 		return pid;
 	arena_child();
 	signal_child_defaults(0);
+	systemd_child();
 	for (i = 0; i < nlisteners; i++)
 		close(listeners[i].fd);
 	client_main(start);
@@ -569,8 +598,10 @@ reload(void)
 	struct global *g;
 	enum load_failure why;
 	size_t nfresh = 0;
+	int rc;
 
 	log_msg(LOG_DEBUG, "Processing SIGNAL_RELOAD_CONFIG");
+	systemd_reloading();
 	log_msg(LOG_INFO, "Initializing inetd mode configuration");
 	g = conffile_load(config_path, config_fd, &why);
 	if (g == NULL || g->inetd) {
@@ -579,11 +610,13 @@ reload(void)
 			    "daemon");
 		options_free(g);
 		log_msg(LOG_ERR, "Failed to reload the configuration file");
+		systemd_ready("Reload failed: old configuration kept");
 		return;
 	}
 	log_msg(LOG_NOTICE, "Configuration successful");
-	bind_all(g, listeners, nlisteners, &fresh, &nfresh);
+	rc = bind_all(g, listeners, nlisteners, &fresh, &nfresh);
 	close_listeners(listeners, nlisteners);
+	systemd_unused(LOG_WARNING);
 	free(listeners);
 	listeners = fresh;
 	nlisteners = nfresh;
@@ -593,7 +626,10 @@ reload(void)
 	options_log_settings(config, &lc);
 	if (log_open(&lc) < 0)
 		log_msg(LOG_ERR, "Cannot open log file: %s", config->output);
-	start_all_exec_connect();
+	if (start_all_exec_connect() < 0)
+		rc = -1;
+	systemd_ready(rc < 0 ? "Configuration reloaded, but some services "
+	    "failed to start" : "Configuration reloaded");
 }
 
 /* SIGTERM and friends: end every connection process, then ourselves */
@@ -603,6 +639,7 @@ terminate(void)
 	size_t i;
 	int status;
 
+	systemd_stopping();
 	log_msg(LOG_NOTICE, "Terminating service processes");
 	for (i = 0; i < nchildren; i++)
 		kill(children[i].pid, SIGTERM);
@@ -707,6 +744,7 @@ server_run(struct global *g, const char *path, const char *fd)
 		return 1;
 	}
 	log_msg(LOG_INFO, "Accepting new connections");
+	systemd_ready("Accepting new connections");
 	loop();
 	return 0;
 }

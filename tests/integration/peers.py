@@ -788,12 +788,16 @@ def inetd(args):
 
 
 def syslog(args):
+    """Unix datagrams (syslog, systemd's NOTIFY_SOCKET); "@NAME" is in the
+    abstract namespace; --oneline shows a datagram's lines joined by " | "."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    s.bind(args.path)
+    s.bind("\0" + args.path[1:] if args.path.startswith("@") else args.path)
     s.settimeout(args.timeout)
     try:
         while True:
             msg = s.recv(4096).decode(errors="replace")
+            if args.oneline:
+                msg = msg.replace("\n", " | ")
             print(msg, flush=True)
             if args.until is not None and args.until in msg:
                 break
@@ -1017,6 +1021,7 @@ def main():
     p.add_argument("path")
     p.add_argument("--until")
     p.add_argument("--timeout", type=float, default=10)
+    p.add_argument("--oneline", action="store_true")
     args = ap.parse_args()
     handlers = {
         "echo": lambda: echo,
