@@ -2,4 +2,12 @@
 #ifndef STUNNEL_CHECK_H
 #define STUNNEL_CHECK_H
 
+#include "options.h"
+
+void	 check_begin(void);
+int	 check_active(void);
+void	 check_option_line(const struct service *, const char *, const char *,
+	    const char *, int);
+int	 check_config(const struct global *, const char *, const char *);
+
 #endif

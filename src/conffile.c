@@ -5,11 +5,13 @@
  * order mark, CR/LF endings, [sections], "name = value" and include
  * directories, and the "FILE:LINE: "line": reason" form of every error.
  * Each option is handed to options.c; each finished section to
- * validate.c. Stops at the first error, as stunnel does. Must never keep
- * state between two loads: a reload reads into fresh structures.
+ * validate.c. Stops at the first error, as stunnel does; check mode
+ * reads on to report every wrong line. Must never keep state between two
+ * loads: a reload reads into fresh structures.
  */
 #include "common.h"
 #include "conffile.h"
+#include "check.h"
 #include "log.h"
 #include "validate.h"
 
@@ -24,6 +26,8 @@ struct reader {
 	struct service	*cur;		/* section being read, or g->defaults */
 	struct service	**tail;		/* where the next section goes */
 	int		 depth;		/* include nesting */
+	int		 errors;	/* check mode: wrong lines so far */
+	int		 stopped;	/* a part failed its checks */
 };
 
 static int read_stream(struct reader *, FILE *, const char *);
@@ -34,13 +38,34 @@ line_error(const char *file, int line, const char *raw, const char *why)
 	log_msg(LOG_ERR, "%s:%d: \"%s\": %s", file, line, raw, why);
 }
 
-/* The section being read is complete: check it before going on. */
+/*
+ * The section being read is complete: check it before going on. After a
+ * wrong line (check mode) parts are no longer checked as a whole: their
+ * errors could follow from that line.
+ */
 static int
 end_section(struct reader *r)
 {
+	int rc;
+
+	if (r->errors > 0)
+		return 0;
 	if (r->cur == r->g->defaults)
-		return validate_global(r->g);
-	return validate_service(r->g, r->cur);
+		rc = validate_global(r->g);
+	else
+		rc = validate_service(r->g, r->cur);
+	r->stopped = rc < 0;
+	return rc;
+}
+
+/* a start stops at a wrong line; check mode goes on to the next one */
+static int
+line_failed(struct reader *r)
+{
+	if (!check_active() || r->stopped)
+		return -1;
+	r->errors++;
+	return 0;
 }
 
 /* stunnel accepts these; say so where it is likely a mistake */
@@ -143,6 +168,7 @@ option_line(struct reader *r, const char *file, int line, const char *raw,
 		    value);
 	switch (options_set(r->g, r->cur, name, value, &why)) {
 	case OPT_OK:
+		check_option_line(r->cur, name, value, file, line);
 		return 0;
 	case OPT_INCLUDE:
 		if (r->depth > 8) {
@@ -196,7 +222,7 @@ read_line(struct reader *r, const char *file, int line, char *buf,
 	}
 	rc = option_line(r, file, line, raw, text);
 	free(raw);
-	return rc;
+	return rc < 0 ? line_failed(r) : 0;
 }
 
 static int
@@ -221,6 +247,7 @@ read_stream(struct reader *r, FILE *f, const char *name)
 		}
 		if (strchr(buf, '\n') == NULL && !feof(f)) {
 			log_msg(LOG_ERR, "%s:%d: Line too long", name, line);
+			r->stopped = 1;
 			rc = -1;
 			break;
 		}
@@ -302,11 +329,11 @@ conffile_load(const char *path, const char *fd, enum load_failure *why)
 	free(name);
 	if (rc == 0)
 		rc = end_section(&r);
-	if (rc == 0 && r.g->services == NULL) {
+	if (rc == 0 && r.errors == 0 && r.g->services == NULL) {
 		r.g->inetd = 1;
 		rc = validate_inetd(r.g);
 	}
-	if (rc < 0) {
+	if (rc < 0 || r.errors > 0) {
 		options_free(r.g);
 		return NULL;
 	}

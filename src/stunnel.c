@@ -2,13 +2,15 @@
  * stunnel.c: main(): the command line and the start-up sequence.
  *
  * Owns the switches of stunnel 5 on Unix (FILE, -fd N, -help, -version,
- * -sockets, -options), the banner, and the order of start-up: banner,
- * configuration, "Configuration successful", then the log sinks. Must
- * never parse the configuration itself or touch a connection.
+ * -sockets, -options) and ours (-check before FILE or -fd N), the banner,
+ * and the order of start-up: banner, configuration, "Configuration
+ * successful", then the log sinks. Must never parse the configuration
+ * itself or touch a connection.
  */
 #include "common.h"
 #include "stunnel.h"
 #include "arena.h"
+#include "check.h"
 #include "client.h"
 #include "conffile.h"
 #include "daemon.h"
@@ -34,6 +36,8 @@ usage(void)
 	log_msg(LOG_NOTICE, "    <filename>  - use specified config file");
 	log_msg(LOG_NOTICE, "    -fd <n>     - read the config file from a file "
 	    "descriptor");
+	log_msg(LOG_NOTICE, "    -check      - check the config file (before "
+	    "<filename> or -fd <n>) and exit");
 	log_msg(LOG_NOTICE, "    -help       - get config file help");
 	log_msg(LOG_NOTICE, "    -version    - display version and defaults");
 	log_msg(LOG_NOTICE, "    -sockets    - display default socket options");
@@ -177,6 +181,46 @@ run(const char *path, const char *fd)
 	return server_run(g, path, fd);
 }
 
+/*
+ * -check: the load of a start, then what a start would still refuse and
+ * warnings about what would fail later. Nothing is bound, forked or
+ * signalled, and the messages go to stderr only (no syslog, no output
+ * file, no pid file).
+ */
+static int
+check(const char *path, const char *fd)
+{
+	struct log_config lc;
+	struct global *g;
+	enum load_failure why;
+	int rc;
+
+	g = conffile_load(path, fd, &why);
+	if (g == NULL)
+		return failed(why);
+	if (check_config(g, path, fd) < 0) {
+		options_free(g);
+		return failed(LOAD_FAILED);
+	}
+	log_msg(LOG_NOTICE, "Configuration successful");
+	options_log_settings(g, &lc);
+	lc.use_syslog = 0;
+	lc.use_stderr = 1;
+	lc.output = NULL;
+	if (lc.level < LOG_NOTICE)
+		lc.level = LOG_NOTICE;
+	rc = log_open(&lc);
+	options_free(g);
+	log_close();
+	return rc < 0;
+}
+
+static int
+start(const char *path, const char *fd)
+{
+	return check_active() ? check(path, fd) : run(path, fd);
+}
+
 static int
 command(const char *arg, enum command *cmd)
 {
@@ -209,6 +253,11 @@ main(int argc, char *argv[])
 	stunnel_banner();
 	if (argc > 1 && command(argv[1], &cmd) == 0)
 		return info(cmd);
+	if (argc > 1 && strcasecmp(argv[1], "-check") == 0) {
+		check_begin();
+		argc--;
+		argv++;
+	}
 	if (argc > 1 && strcasecmp(argv[1], "-fd") == 0) {
 		if (argc < 3) {
 			log_msg(LOG_ERR, "No file descriptor specified");
@@ -216,9 +265,9 @@ main(int argc, char *argv[])
 			log_dump_buffer();
 			return 1;
 		}
-		return run(NULL, argv[2]);
+		return start(NULL, argv[2]);
 	}
 	if (argc > 1)
 		path = argv[1];
-	return run(path, NULL);
+	return start(path, NULL);
 }
