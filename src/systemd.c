@@ -289,6 +289,22 @@ systemd_ready(const char *status)
 	notify(msg);
 }
 
+/*
+ * The launcher, just before it exits, names the daemon it forked: until
+ * then systemd takes the launcher for the main process, so that with
+ * NotifyAccess=main the daemon's READY=1 would be refused and the
+ * launcher's exit, before any READY=1, would fail the unit. systemd reads
+ * notifications before exits, so this one is never too late.
+ */
+void
+systemd_detached(pid_t daemon)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "MAINPID=%ld", (long)daemon);
+	notify(msg);
+}
+
 /* the time stamp lets Type=notify-reload tell this reload from another */
 void
 systemd_reloading(void)

@@ -10,6 +10,7 @@ void	 systemd_release(int);
 size_t	 systemd_unused(int);
 void	 systemd_child(void);
 void	 systemd_ready(const char *);
+void	 systemd_detached(pid_t);
 void	 systemd_reloading(void);
 void	 systemd_stopping(void);
 

@@ -129,13 +129,20 @@ wait "$launcher" || bad "the detaching launcher exited with $?"
 lib_wait_for "$TEST_TMP/n2.out" '^READY=1' 5 || bad "detached: no READY=1"
 dpid=$(cat "$pidfile" 2>/dev/null)
 [ -n "$dpid" ] && [ "$dpid" != "$launcher" ] || bad "detached: pid file '$dpid'"
-[ "$(head -n 1 "$TEST_TMP/n2.out")" = "READY=1 | STATUS=Accepting new connections | MAINPID=$dpid" ] ||
-    bad "detached: '$(head -n 1 "$TEST_TMP/n2.out")', not MAINPID=$dpid (launcher $launcher)"
+# the launcher names the daemon (MAINPID= alone) before it exits, when
+# daemon.c asks systemd.c to (systemd_detached()); then the daemon's own
+n2() { grep -v '^MAINPID=' "$TEST_TMP/n2.out" | sed -n "$1p"; }
+if grep -q '^MAINPID=' "$TEST_TMP/n2.out"; then
+    [ "$(head -n 1 "$TEST_TMP/n2.out")" = "MAINPID=$dpid" ] ||
+        bad "detached: the launcher said '$(head -n 1 "$TEST_TMP/n2.out")', not MAINPID=$dpid"
+fi
+[ "$(n2 1)" = "READY=1 | STATUS=Accepting new connections | MAINPID=$dpid" ] ||
+    bad "detached: '$(n2 1)', not MAINPID=$dpid (launcher $launcher)"
 # the file is outside the jail: the reload fails, and says so
 kill -HUP "$dpid"
 lib_wait_for "$TEST_TMP/n2.out" "^READY=1 \| STATUS=Reload failed: old configuration kept \| MAINPID=$dpid\$" 5 ||
     bad "detached (chroot, setuid): no READY=1 after a reload"
-sed -n 2p "$TEST_TMP/n2.out" | grep -q '^RELOADING=1 ' || bad "detached: no RELOADING=1"
+n2 2 | grep -q '^RELOADING=1 ' || bad "detached: no RELOADING=1"
 kill "$dpid"
 lib_wait_for "$TEST_TMP/n2.out" '^STOPPING=1$' 5 || bad "detached: no STOPPING=1"
 for ((i = 0; i < 100; i++)); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.05; done
