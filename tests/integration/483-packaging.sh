@@ -55,6 +55,9 @@ for v in bindir sbindir pkglibdir sysconfdir localstatedir mandir docdir datadir
          systemdsystemunitdir sysusersdir tmpfilesdir; do
     printf -v "$v" '%s' "$(mkvar "$v")"
 done
+for v in systemdsystemunitdir sysusersdir tmpfilesdir; do
+    [ -n "${!v}" ] || { bad "the build has no $v (configure --with-$v)"; printf -v "$v" no; }
+done
 {
     echo "$bindir/stunnel"
     echo "$pkglibdir/libstunnel.so"
