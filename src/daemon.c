@@ -11,6 +11,7 @@
 #include "common.h"
 #include "daemon.h"
 #include "log.h"
+#include "systemd.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -56,8 +57,10 @@ daemon_detach(int nullfd)
 		log_errno("daemon");
 		return -1;
 	}
-	if (pid > 0)
+	if (pid > 0) {
+		systemd_detached(pid);	/* MAINPID= before the launcher exits */
 		_exit(0);
+	}
 	if (setsid() < 0) {
 		log_errno("daemon");
 		return -1;
