@@ -47,7 +47,7 @@ usage(void)
 static const char *
 features(void)
 {
-	return "Threading:FORK Sockets:POLL,IPv6 TLS:FIPS,OCSP,PSK,SNI"
+	return "Threading:FORK Sockets:POLL,IPv6,SYSTEMD TLS:FIPS,OCSP,PSK,SNI"
 #ifdef USE_LIBWRAP
 	    " Auth:LIBWRAP"
 #endif

@@ -19,7 +19,7 @@ for sw in -help -version -sockets -options -HELP; do
 done
 "$STUNNEL" -version 2>&1 | grep -q '^stunnel 5\.75 on .* platform$' ||
     bad "-version banner is not 'stunnel 5.75 on PLATFORM platform'"
-"$STUNNEL" -version 2>&1 | grep -Eq '^Threading:FORK Sockets:POLL,IPv6 TLS:' ||
+"$STUNNEL" -version 2>&1 | grep -Eq '^Threading:FORK Sockets:POLL,IPv6,SYSTEMD TLS:' ||
     bad "-version features line"
 "$STUNNEL" -version 2>&1 | grep -Eq '^(Compiled/running with OpenSSL|Compiled with OpenSSL)' ||
     bad "-version OpenSSL line"
