@@ -148,9 +148,52 @@ in_group(const struct creds *c, gid_t gid)
 }
 
 /*
- * Does the mode of PATH let C do WANT? The group bits of a file with an
- * ACL are only its mask: such a file is not judged.
+ * The access ACL of PATH as the kernel stores it (little-endian: a
+ * version, then tag, permissions and id per entry) judged for C: 1 or 0,
+ * or -1 when PATH has none. Owner, named user, then the groups (any
+ * matching entry that grants WANT under the mask), then other.
  */
+static int
+acl_allows(const struct creds *c, const char *path, const struct stat *st,
+    int want)
+{
+	unsigned char acl[8 * 64 + 4], *e;
+	int i, n, tag, perm, mask = 7, user = -1, group = -1, other = 0;
+	uint32_t id;
+	ssize_t len;
+
+	len = getxattr(path, "system.posix_acl_access", acl, sizeof(acl));
+	if (len < 4 || (len - 4) % 8 != 0 || acl[0] != 2)
+		return -1;
+	n = (int)(len - 4) / 8;
+	for (i = 0; i < n; i++) {
+		e = acl + 4 + 8 * i;
+		tag = e[0] | e[1] << 8;
+		perm = e[2] & 7;
+		id = (uint32_t)e[4] | (uint32_t)e[5] << 8 |
+		    (uint32_t)e[6] << 16 | (uint32_t)e[7] << 24;
+		if (tag == 0x10)
+			mask = perm;
+		else if (tag == 0x20)
+			other = perm;
+		else if (tag == 0x01 && st->st_uid == c->uid)
+			user = perm | 0x100;	/* the owner: no mask */
+		else if (tag == 0x02 && id == c->uid && user < 0x100)
+			user = perm;
+		else if ((tag == 0x04 && in_group(c, st->st_gid)) ||
+		    (tag == 0x08 && in_group(c, (gid_t)id)))
+			group = group < 0 || (perm & want) == want ? perm : group;
+	}
+	if (user >= 0x100)
+		return (user & want) == want;
+	if (user >= 0)
+		return (user & mask & want) == want;
+	if (group >= 0)
+		return (group & mask & want) == want;
+	return (other & want) == want;
+}
+
+/* Does the mode (or the ACL) of PATH let C do WANT? */
 static int
 allowed(const struct creds *c, const char *path, const struct stat *st,
     int want)
@@ -160,8 +203,8 @@ allowed(const struct creds *c, const char *path, const struct stat *st,
 	if (c->uid == 0)
 		return (want & X) == 0 || S_ISDIR(st->st_mode) ||
 		    (st->st_mode & 0111) != 0;
-	if (getxattr(path, "system.posix_acl_access", NULL, 0) > 0)
-		return 1;
+	if ((bits = acl_allows(c, path, st, want)) >= 0)
+		return bits;
 	if (st->st_uid == c->uid)
 		bits = (st->st_mode >> 6) & 7;
 	else if (in_group(c, st->st_gid))
@@ -180,8 +223,10 @@ describe(const char *path, const struct stat *st, char *out, size_t len)
 
 	snprintf(u, sizeof(u), "%lu", (unsigned long)st->st_uid);
 	snprintf(g, sizeof(g), "%lu", (unsigned long)st->st_gid);
-	snprintf(out, len, "%s is mode %04o, owner %s:%s", path,
-	    (unsigned)(st->st_mode & 07777), pw != NULL ? pw->pw_name : u,
+	snprintf(out, len, "%s is mode %04o%s, owner %s:%s", path,
+	    (unsigned)(st->st_mode & 07777),
+	    getxattr(path, "system.posix_acl_access", NULL, 0) > 0 ?
+	    " with an ACL" : "", pw != NULL ? pw->pw_name : u,
 	    gr != NULL ? gr->gr_name : g);
 }
 

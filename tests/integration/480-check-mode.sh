@@ -14,7 +14,8 @@
 #  (e) warnings, exit 0: the root-only key tools/makecert.sh writes and a
 #      setuid user; a pid directory that user cannot write; a chroot that
 #      lacks the exec program, then its ELF interpreter, and CApath;
-#      none when the user can read and write what it needs;
+#      none when the user can read and write what it needs (modes, or an
+#      ACL naming the user; its mask applies);
 #  (f) -check -fd N, good and broken; -check -fd without N (usage).
 # Fails on a daemon without -check ("Invalid configuration file name").
 . "$(dirname "$0")/lib.sh"
@@ -213,6 +214,25 @@ sed -i 's/^setuid = nobody$/setuid = nobody\nsetgid = nogroup/' "$W/e.conf"
 run_check "$W/e2.out" "$W/e.conf"
 [ $RC = 0 ] || bad "(e) readable: check exits $RC"
 grep -q 'LOG4' "$W/e2.out" && { bad "(e) a warning where the user can read and write"; grep LOG4 "$W/e2.out"; }
+# an ACL naming the user: readable under the mask r, not under an empty one
+acl() {  # FILE TAG:PERM:ID...: set the access ACL as the kernel stores it
+    python3 -c 'import os, struct, sys
+os.setxattr(sys.argv[1], "system.posix_acl_access", struct.pack("<I", 2) +
+    b"".join(struct.pack("<HHI", *(int(f, 0) for f in e.split(":"))) for e in sys.argv[2:]))' "$@"
+}
+chgrp root "$W/stunnel.pem"
+chmod 600 "$W/stunnel.pem"
+any=4294967295
+if acl "$W/stunnel.pem" 1:6:$any 2:4:65534 4:0:$any 0x10:4:$any 0x20:0:$any 2>/dev/null; then
+    run_check "$W/e3.out" "$W/e.conf"
+    grep -q 'LOG4' "$W/e3.out" && { bad "(e) a warning where an ACL lets the user read"; grep LOG4 "$W/e3.out"; }
+    acl "$W/stunnel.pem" 1:6:$any 2:4:65534 4:0:$any 0x10:0:$any 0x20:0:$any
+    run_check "$W/e4.out" "$W/e.conf"
+    grep -q "LOG4\[ui\]: $W/e.conf:8: cert = $W/stunnel.pem: .* could not read it after dropping privileges ($W/stunnel.pem is mode 0600 with an ACL, owner root:root)" "$W/e4.out" ||
+        { bad "(e) no warning where the ACL's mask refuses"; cat "$W/e4.out"; }
+else
+    echo "note: no POSIX ACLs on $W's file system, ACL cases skipped"
+fi
 
 # a chroot without the exec program, then without its interpreter
 cat >"$W/j.conf" <<EOF
