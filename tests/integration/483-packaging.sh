@@ -51,10 +51,10 @@ mkvar() {
 if ! make -C "$BUILD" install DESTDIR="$ROOT" >"$T/install.out" 2>&1; then
     tail -n 30 "$T/install.out"; echo "FAIL: make install"; exit 1
 fi
-for v in bindir sbindir pkglibdir sysconfdir localstatedir mandir docdir datadir \
-         systemdsystemunitdir sysusersdir tmpfilesdir; do
-    printf -v "$v" '%s' "$(mkvar "$v")"
-done
+bindir=$(mkvar bindir); pkglibdir=$(mkvar pkglibdir); sysconfdir=$(mkvar sysconfdir)
+localstatedir=$(mkvar localstatedir); mandir=$(mkvar mandir); docdir=$(mkvar docdir)
+datadir=$(mkvar datadir); systemdsystemunitdir=$(mkvar systemdsystemunitdir)
+sysusersdir=$(mkvar sysusersdir); tmpfilesdir=$(mkvar tmpfilesdir)
 for v in systemdsystemunitdir sysusersdir tmpfilesdir; do
     [ -n "${!v}" ] || { bad "the build has no $v (configure --with-$v)"; printf -v "$v" no; }
 done
