@@ -2,7 +2,8 @@
 # The packaging kit (tools/) as a packager and a sysadmin use it (root):
 #  - "make install DESTDIR=ROOT" from the build of the tested binary
 #    installs exactly the files listed below (the systemd ones under the
-#    directories configure chose, none when it chose "no");
+#    directories configure chose, none when it chose "no"); "make cert"
+#    writes the sample's certificate, mode 600, and never overwrites it;
 #  - the installed init script, its paths moved under ROOT, drives the
 #    installed daemon on a throw-away file: status of a stopped instance
 #    3 and of an unknown one 4; start says "started (pid N)" only once the
@@ -86,6 +87,16 @@ if ! diff -u "$T/expected.lst" "$T/installed.lst" >"$T/list.diff"; then
     sed 's/^/    /' "$T/list.diff"
 fi
 [ "$systemdsystemunitdir" != no ] || echo "note: configure installs no systemd units here (no systemd.pc)"
+# make cert: the certificate the sample names, root's only, never overwritten
+if make -C "$BUILD" cert DESTDIR="$ROOT" >"$T/cert.out" 2>&1; then
+    [ "$(stat -c %a "$ROOT$sysconfdir/stunnel/stunnel.pem" 2>/dev/null)" = 600 ] ||
+        bad "make cert: no $sysconfdir/stunnel/stunnel.pem of mode 600"
+    grep -q "^cert = $sysconfdir/stunnel/stunnel.pem$" "$ROOT$sysconfdir/stunnel/stunnel.conf-sample" ||
+        bad "the sample does not name the certificate make cert writes"
+    make -C "$BUILD" cert DESTDIR="$ROOT" >"$T/cert.out" 2>&1 && bad "make cert overwrote the certificate"
+else
+    bad "make cert failed:"; sed 's/^/    /' "$T/cert.out" | tail -n 5
+fi
 D=$ROOT$bindir/stunnel
 [ -x "$D" ] || { echo "FAIL: no installed daemon $D"; exit 1; }
 for f in "$docdir/examples/stunnel.init" "$docdir/examples/makecert.sh"; do
