@@ -47,20 +47,35 @@ daemon_open_null(void)
 }
 
 /* NULLFD from daemon_open_null() becomes our stdin, stdout and stderr */
+/*
+ * The launcher tells systemd the daemon's pid (MAINPID=) before it exits,
+ * and the daemon waits for that (the end of a pipe) before it can say
+ * READY=1: systemd refuses a READY=1 from a process it does not know.
+ */
 int
 daemon_detach(int nullfd)
 {
 	pid_t pid;
+	int told[2];
+	char c;
 
+	if (pipe(told) < 0) {
+		log_errno("daemon");
+		return -1;
+	}
 	pid = fork();
 	if (pid < 0) {
 		log_errno("daemon");
 		return -1;
 	}
 	if (pid > 0) {
-		systemd_detached(pid);	/* MAINPID= before the launcher exits */
+		systemd_detached(pid);
 		_exit(0);
 	}
+	close(told[1]);
+	while (read(told[0], &c, 1) < 0 && errno == EINTR)
+		continue;
+	close(told[0]);
 	if (setsid() < 0) {
 		log_errno("daemon");
 		return -1;
