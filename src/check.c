@@ -87,6 +87,22 @@ check_option_line(const struct service *part, const char *name,
 	s->line = line;
 }
 
+/* what check_option_line() kept, once the configuration is judged */
+void
+check_end(void)
+{
+	size_t i;
+
+	for (i = 0; i < nseen; i++) {
+		free(seen[i].name);
+		free(seen[i].value);
+		free(seen[i].file);
+	}
+	free(seen);
+	seen = NULL;
+	nseen = 0;
+}
+
 /* the last line that set NAME in PART, or in the global part it inherits */
 static const struct seen *
 where(const struct check *k, const struct service *part, const char *name)

@@ -9,5 +9,6 @@ int	 check_active(void);
 void	 check_option_line(const struct service *, const char *, const char *,
 	    const char *, int);
 int	 check_config(const struct global *, const char *, const char *);
+void	 check_end(void);
 
 #endif

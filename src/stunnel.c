@@ -196,9 +196,11 @@ check(const char *path, const char *fd)
 	int rc;
 
 	g = conffile_load(path, fd, &why);
+	rc = g != NULL ? check_config(g, path, fd) : -1;
+	check_end();
 	if (g == NULL)
 		return failed(why);
-	if (check_config(g, path, fd) < 0) {
+	if (rc < 0) {
 		options_free(g);
 		return failed(LOAD_FAILED);
 	}
