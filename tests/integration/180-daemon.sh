@@ -18,7 +18,10 @@
 #    /proc/PID/status, supplementary groups reduced to nogroup (stunnel
 #    calls setgroups(1, {gid})), log and pid files created
 #    as nobody, connections still work (ports were bound before), and
-#    SIGUSR1 can still reopen the log.
+#    SIGUSR1 can still reopen the log;
+#  - a pid file that the setuid user cannot create: the command fails
+#    with status 1 and leaves no daemon (stunnel returns 0 and its daemon
+#    dies).
 . "$(dirname "$0")/lib.sh"
 lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 lib_mktemp
@@ -321,5 +324,22 @@ else
     else
         bad "setuid: no running daemon (pid '$P')"; cat "$TEST_TMP/d4.launch" "$log" 2>/dev/null | sed 's/^/    /'
     fi
+
+    # the manual's first example: a pid file in a directory only root may
+    # write, after setuid. The launcher must fail (status 1, the path and
+    # the reason logged) and leave no daemon behind
+    ROOTDIR="$TEST_TMP/rootonly"
+    mkdir -p "$ROOTDIR"
+    chmod 755 "$ROOTDIR"
+    log="$PRIV/d5.log"
+    conf d5 "output = $log" "pid = $ROOTDIR/d5.pid" "setuid = nobody" "setgid = nogroup"
+    launch d5 "$TEST_TMP/d5.conf"
+    [ "$LAUNCH_RC" = 1 ] || bad "unwritable pid file: the command returned '$LAUNCH_RC', not 1"
+    grep -q "LOG3\[ui\]: Cannot create pid file $ROOTDIR/d5.pid\$" "$log" &&
+        grep -q 'LOG3\[ui\]: create: Permission denied (13)$' "$log" ||
+        bad "unwritable pid file: no path and reason in the log: $(tail -3 "$log" 2>/dev/null)"
+    sleep 0.3
+    [ -z "$(daemon_pids "$TEST_TMP/d5.conf")" ] ||
+        bad "unwritable pid file: a daemon is running: $(daemon_pids "$TEST_TMP/d5.conf")"
 fi
 exit $fail
