@@ -285,6 +285,10 @@ lib_ocsp_responder() {
 lib_make_scratch() {
     local d=$1 certs=$2
     mkdir -p "$d/include.d/zz-subdir" || return 1
+    # the corpus' chroot files jail the daemon here, setuid nobody, with
+    # "pid = /stunnel.pid": as in a real jail, that user must be able to
+    # create it, or the start fails (as it must)
+    chmod 1777 "$d"
     cat > "$d/include.d/10-a.conf" <<EOF
 ; include fragment A: a client service
 [inc-a]
