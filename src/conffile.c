@@ -11,7 +11,7 @@
  */
 #include "common.h"
 #include "conffile.h"
-#include "check.h"
+#include "checkmode.h"
 #include "log.h"
 #include "validate.h"
 

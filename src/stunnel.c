@@ -10,7 +10,7 @@
 #include "common.h"
 #include "stunnel.h"
 #include "arena.h"
-#include "check.h"
+#include "checkmode.h"
 #include "client.h"
 #include "conffile.h"
 #include "daemon.h"

@@ -1,6 +1,6 @@
-/* check.h: "-check", the configuration check mode (see check.c). */
-#ifndef STUNNEL_CHECK_H
-#define STUNNEL_CHECK_H
+/* checkmode.h: "-check", the configuration check mode (see checkmode.c). */
+#ifndef STUNNEL_CHECKMODE_H
+#define STUNNEL_CHECKMODE_H
 
 #include "options.h"
 

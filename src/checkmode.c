@@ -1,5 +1,5 @@
 /*
- * check.c: "-check", the configuration check mode.
+ * checkmode.c: "-check", the configuration check mode.
  *
  * Owns what "stunnel -check" adds to a load: the line that set each
  * option (conffile.c tells it while checking), what a start would meet
@@ -12,7 +12,7 @@
  * process or change its own credentials.
  */
 #include "common.h"
-#include "check.h"
+#include "checkmode.h"
 #include "log.h"
 
 #include <elf.h>
