@@ -42,16 +42,6 @@
  * connection is a process of its own */
 static struct addrlist destination;
 
-/* base64 of LEN bytes, to wipe and free */
-static char *
-b64_encode(const unsigned char *in, size_t len)
-{
-	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
-
-	EVP_EncodeBlock((unsigned char *)out, in, (int)len);
-	return out;
-}
-
 /*
  * TEXT decoded as 5.75 decodes the proxy's challenge: whole groups of
  * four characters, up to the padding; a character out of the alphabet
@@ -85,20 +75,15 @@ static int
 basic_login(struct client *c)
 {
 	const struct service *svc = c->svc;
-	char *creds, *b64, *line;
+	char *creds;
 	int rc;
 
 	creds = xasprintf("%s:%s", svc->protocol_username,
 	    svc->protocol_password);
-	b64 = b64_encode((unsigned char *)creds, strlen(creds));
-	line = xasprintf("Proxy-Authorization: basic %s", b64);
-	rc = io_putline(c, c->remote_fd, line, "Proxy-Authorization: basic *");
+	rc = io_putline_base64(c, c->remote_fd, "Proxy-Authorization: basic ",
+	    creds, strlen(creds), 1);
 	OPENSSL_cleanse(creds, strlen(creds));
-	OPENSSL_cleanse(b64, strlen(b64));
-	OPENSSL_cleanse(line, strlen(line));
 	free(creds);
-	free(b64);
-	free(line);
 	return rc;
 }
 
@@ -195,7 +180,6 @@ send_response(struct client *c, const char *type2)
 	const struct service *svc = c->svc;
 	unsigned char challenge[NTLM_CHALLENGE_LEN], *msg, *type3 = NULL;
 	size_t len, type3_len = 0;
-	char *b64, *line;
 	int rc;
 
 	if (b64_decode(type2, &msg, &len) == 0) {
@@ -210,15 +194,10 @@ send_response(struct client *c, const char *type2)
 		    "response");
 		return -1;
 	}
-	b64 = b64_encode(type3, type3_len);
-	line = xasprintf("Proxy-Authorization: NTLM %s", b64);
-	rc = io_putline(c, c->remote_fd, line, "Proxy-Authorization: NTLM *");
+	rc = io_putline_base64(c, c->remote_fd, "Proxy-Authorization: NTLM ",
+	    type3, type3_len, 1);
 	OPENSSL_cleanse(type3, type3_len);
-	OPENSSL_cleanse(b64, strlen(b64));
-	OPENSSL_cleanse(line, strlen(line));
 	free(type3);
-	free(b64);
-	free(line);
 	return rc;
 }
 
@@ -231,7 +210,7 @@ ntlm_login(struct client *c)
 {
 	const char *host = c->svc->protocol_host;
 	const unsigned char *type1;
-	char *b64, *line, *type2 = NULL;
+	char *line, *type2 = NULL;
 	size_t len;
 	int rc;
 
@@ -243,11 +222,8 @@ ntlm_login(struct client *c)
 	    NULL) < 0)
 		return -1;
 	type1 = ntlm_negotiate(&len);
-	b64 = b64_encode(type1, len);
-	line = xasprintf("Proxy-Authorization: NTLM %s", b64);
-	rc = io_putline(c, c->remote_fd, line, NULL);
-	free(b64);
-	free(line);
+	rc = io_putline_base64(c, c->remote_fd, "Proxy-Authorization: NTLM ",
+	    type1, len, 0);
 	if (rc < 0 || io_putline(c, c->remote_fd, "", NULL) < 0 ||
 	    read_challenge(c, &type2) < 0) {
 		free(type2);

@@ -21,6 +21,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <poll.h>
 #include <unistd.h>
 
@@ -257,5 +258,32 @@ io_putline(struct client *c, int fd, const char *line, const char *logged)
 	rc = io_write(c, fd, buf, len + 2);
 	OPENSSL_cleanse(buf, len + 2);
 	free(buf);
+	return rc;
+}
+
+/*
+ * PREFIX and the base64 of LEN bytes of DATA as one line (credentials and
+ * NTLM messages). A SECRET line shows in the log as PREFIX and "*", and
+ * the copy made here is wiped.
+ */
+int
+io_putline_base64(struct client *c, int fd, const char *prefix,
+    const void *data, size_t len, int secret)
+{
+	size_t plen = strlen(prefix), llen = plen + 4 * ((len + 2) / 3) + 1;
+	char *line = xmalloc(llen), *logged = NULL;
+	int rc;
+
+	memcpy(line, prefix, plen);
+	EVP_EncodeBlock((unsigned char *)line + plen, data, (int)len);
+	if (secret) {
+		logged = xmalloc(plen + 2);
+		memcpy(logged, prefix, plen);
+		memcpy(logged + plen, "*", 2);
+	}
+	rc = io_putline(c, fd, line, logged);
+	OPENSSL_cleanse(line, llen);
+	free(line);
+	free(logged);
 	return rc;
 }

@@ -15,5 +15,7 @@ int	 io_read(struct client *, int, void *, size_t);
 int	 io_write(struct client *, int, const void *, size_t);
 int	 io_getline(struct client *, int, char *, size_t);
 int	 io_putline(struct client *, int, const char *, const char *);
+int	 io_putline_base64(struct client *, int, const char *, const void *,
+	    size_t, int);
 
 #endif

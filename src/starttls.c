@@ -20,7 +20,6 @@
 #include "util.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <poll.h>
 
 /*
@@ -81,29 +80,6 @@ smtp_client(struct client *c)
 	return 0;
 }
 
-/*
- * PREFIX and the base64 of LEN bytes of SECRET as one line inside TLS;
- * the log shows PREFIX and "*"
- */
-static int
-put_secret(struct client *c, const char *prefix, const void *secret,
-    size_t len)
-{
-	size_t plen = strlen(prefix), llen = plen + 4 * ((len + 2) / 3) + 1;
-	char *line = xmalloc(llen), *logged = xmalloc(plen + 2);
-	int rc;
-
-	memcpy(logged, prefix, plen);
-	memcpy(logged + plen, "*", 2);
-	memcpy(line, prefix, plen);
-	EVP_EncodeBlock((unsigned char *)line + plen, secret, (int)len);
-	rc = io_putline(c, IO_TLS, line, logged);
-	OPENSSL_cleanse(line, llen);
-	free(line);
-	free(logged);
-	return rc;
-}
-
 /* the server's next reply inside TLS: 1 if it starts with CODE, else 0 */
 static int
 reply_is(struct client *c, const char *code)
@@ -129,7 +105,7 @@ auth_plain(struct client *c)
 	memcpy(creds + 1, user, ulen);
 	creds[ulen + 1] = '\0';
 	memcpy(creds + ulen + 2, pass, plen);
-	rc = put_secret(c, "AUTH PLAIN ", creds, len);
+	rc = io_putline_base64(c, IO_TLS, "AUTH PLAIN ", creds, len, 1);
 	OPENSSL_cleanse(creds, len);
 	free(creds);
 	if (rc < 0 || (rc = reply_is(c, "235 ")) < 0)
@@ -157,10 +133,10 @@ auth_login(struct client *c)
 		    "authentication");
 		return -1;
 	}
-	if (put_secret(c, "", user, strlen(user)) < 0 ||
+	if (io_putline_base64(c, IO_TLS, "", user, strlen(user), 1) < 0 ||
 	    (rc = reply_is(c, "334 ")) < 0)
 		return -1;
-	if (rc == 1 && (put_secret(c, "", pass, strlen(pass)) < 0 ||
+	if (rc == 1 && (io_putline_base64(c, IO_TLS, "", pass, strlen(pass), 1) < 0 ||
 	    (rc = reply_is(c, "235 ")) < 0))
 		return -1;
 	if (rc == 0) {
