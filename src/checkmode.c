@@ -4,11 +4,11 @@
  * Owns what "stunnel -check" adds to a load: the line that set each
  * option (conffile.c tells it while checking), what a start would meet
  * after the load (a chroot directory that is not there: an error), and
- * the warnings about what would fail later, judged from stat() alone
- * with the credentials the daemon keeps after dropping privileges: files
- * a reload reads again (inside the chroot when there is one), the pid
- * and log files created after the drop, what exec, CApath and CRLpath
- * need at connection time. Must never bind, fork, write a file, signal a
+ * and what the daemon would meet once privileges are dropped, judged
+ * from stat() alone with the credentials it keeps: the pid and log files
+ * created after the drop (errors: the start would fail), then warnings
+ * about files a reload reads again (inside the chroot when there is
+ * one) and what exec, CApath and CRLpath need at connection time. Must never bind, fork, write a file, signal a
  * process or change its own credentials.
  */
 #include "common.h"
@@ -464,36 +464,37 @@ check_service(struct check *k, const struct service *svc)
 
 /*
  * The pid file (unlinked, then created) and the log file are opened
- * after chroot and the drop, at every start.
+ * after chroot and the drop, at every start: one the dropped user cannot
+ * write stops the start, so it fails the check (-1, logged).
  */
-static void
+static int
 created_file(struct check *k, const char *name, const char *value,
     int reuse)
 {
 	char why[PATH_MAX + 128], *path, *dir, *slash;
+	const char *verb = "write";
 	struct stat st;
+	int rc;
 
 	if (value == NULL || k->c.uid == 0)
-		return;
+		return 0;
 	path = in_jail(k, value);
 	if (reuse && stat(path, &st) == 0) {
-		if (judge(&k->c, path, W, why, sizeof(why)) < 0)
-			say(k, LOG_WARNING, k->g->defaults, name, "%s could not "
-			    "write it%s after dropping privileges (%s): the "
-			    "daemon would fail to start", k->c.who,
-			    jail_note(k), why);
-		free(path);
-		return;
+		rc = judge(&k->c, path, W, why, sizeof(why));
+	} else {
+		verb = "create";
+		slash = strrchr(path, '/');
+		dir = slash == NULL ? xstrdup(".") : slash == path ?
+		    xstrdup("/") : xstrndup(path, (size_t)(slash - path));
+		rc = judge(&k->c, dir, W | X, why, sizeof(why));
+		free(dir);
 	}
-	slash = strrchr(path, '/');
-	dir = slash == NULL ? xstrdup(".") : slash == path ? xstrdup("/") :
-	    xstrndup(path, (size_t)(slash - path));
-	if (judge(&k->c, dir, W | X, why, sizeof(why)) < 0)
-		say(k, LOG_WARNING, k->g->defaults, name, "%s could not create "
-		    "it%s after dropping privileges (%s): the daemon would fail "
-		    "to start", k->c.who, jail_note(k), why);
-	free(dir);
+	if (rc < 0)
+		say(k, LOG_ERR, k->g->defaults, name, "%s could not %s it%s "
+		    "after dropping privileges (%s): the daemon would fail to "
+		    "start", k->c.who, verb, jail_note(k), why);
 	free(path);
+	return rc < 0 ? -1 : 0;
 }
 
 /*
@@ -601,8 +602,10 @@ check_config(const struct global *g, const char *path, const char *fd)
 	if (rc == 0) {
 		set_creds(&k.c, g->defaults);
 		config_files(&k, path, fd);
-		created_file(&k, "pid", g->pid, 0);
-		created_file(&k, "output", g->output, 1);
+		if (created_file(&k, "pid", g->pid, 0) < 0)
+			rc = -1;
+		if (created_file(&k, "output", g->output, 1) < 0)
+			rc = -1;
 		if (g->inetd)
 			check_service(&k, g->defaults);
 		for (svc = g->services; svc != NULL; svc = svc->next)

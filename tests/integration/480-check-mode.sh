@@ -11,8 +11,9 @@
 #      its pid file and carries data;
 #  (d) two wrong lines: both reported, each at its FILE:LINE (a start
 #      stops at the first); a missing chroot directory is an error;
+#      so is a pid directory the setuid user cannot write (in (e));
 #  (e) warnings, exit 0: the root-only key tools/makecert.sh writes and a
-#      setuid user; a pid directory that user cannot write; a chroot that
+#      setuid user; a chroot that
 #      lacks the exec program, then its ELF interpreter, and CApath;
 #      none when the user can read and write what it needs (modes, or an
 #      ACL naming the user; its mask applies);
@@ -199,13 +200,23 @@ cert = $W/stunnel.pem
 EOF
 chmod 644 "$W/e.conf"
 run_check "$W/e.out" "$W/e.conf"
-[ $RC = 0 ] || { bad "(e) warnings: check exits $RC"; cat "$W/e.out"; }
-grep -q 'Configuration successful' "$W/e.out" || bad "(e) no 'Configuration successful'"
-grep -q "LOG4\[ui\]: $W/e.conf:7: cert = $W/stunnel.pem: user nobody (uid 65534), group root (gid 0) could not read it after dropping privileges ($W/stunnel.pem is mode 0600, owner root:root): a reload (SIGHUP) would fail" "$W/e.out" ||
+# a pid file the user cannot create stops a start: an error
+[ $RC = 1 ] || { bad "(e) unwritable pid directory: check exits $RC"; cat "$W/e.out"; }
+grep -q 'Configuration failed' "$W/e.out" || bad "(e) no 'Configuration failed'"
+grep -q "$W/e.conf:7: cert = $W/stunnel.pem: user nobody (uid 65534), group root (gid 0) could not read it after dropping privileges ($W/stunnel.pem is mode 0600, owner root:root): a reload (SIGHUP) would fail" "$W/e.out" ||
     { bad "(e) no warning about the root-only key"; cat "$W/e.out"; }
-grep -q "LOG4\[ui\]: $W/e.conf:3: pid = $W/piddir/e.pid: user nobody (uid 65534), group root (gid 0) could not create it after dropping privileges ($W/piddir is mode 0755, owner root:root): the daemon would fail to start" "$W/e.out" ||
-    { bad "(e) no warning about the pid directory"; cat "$W/e.out"; }
+grep -q "^\[!\] $W/e.conf:3: pid = $W/piddir/e.pid: user nobody (uid 65534), group root (gid 0) could not create it after dropping privileges ($W/piddir is mode 0755, owner root:root): the daemon would fail to start" "$W/e.out" ||
+    { bad "(e) no error about the pid directory"; cat "$W/e.out"; }
 [ -e "$W/piddir/e.pid" ] && bad "(e) check created the pid file"
+"$STUNNEL" "$W/e.conf" >"$W/e-start.out" 2>&1 </dev/null &&
+    { bad "(e) a start with the pid directory unwritable succeeded"; pkill -f "$W/e.conf"; }
+# a root-only key alone is a warning: the start works, a reload would not
+chmod 777 "$W/piddir"
+run_check "$W/e1.out" "$W/e.conf"
+[ $RC = 0 ] || { bad "(e) warnings: check exits $RC"; cat "$W/e1.out"; }
+grep -q 'Configuration successful' "$W/e1.out" || bad "(e) no 'Configuration successful'"
+grep -q "LOG4\[ui\]: $W/e.conf:7: cert = $W/stunnel.pem: .* a reload (SIGHUP) would fail" "$W/e1.out" ||
+    { bad "(e) no warning about the root-only key"; cat "$W/e1.out"; }
 # the same with setgid and files that group may use: no warning
 chgrp nogroup "$W/stunnel.pem" "$W/piddir"
 chmod 640 "$W/stunnel.pem"

@@ -144,6 +144,7 @@ n2 2 | grep -q '^RELOADING=1 ' || bad "detached: no RELOADING=1"
 kill "$dpid"
 lib_wait_for "$TEST_TMP/n2.out" '^STOPPING=1$' 5 || bad "detached: no STOPPING=1"
 for ((i = 0; i < 100; i++)); do kill -0 "$dpid" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$dpid" 2>/dev/null && { bad "detached (chroot): still running 5 s after SIGTERM"; kill -9 "$dpid"; }
 grep -q "Notifying systemd: STOPPING=1" "$jail/s.log" || bad "detached: STOPPING=1 not logged"
 
 # --- an abstract socket --------------------------------------------------
