@@ -78,9 +78,17 @@ run_program(struct client *c, int fd, int is_pty)
 	char **argv, *copy;
 
 	signal_child_defaults(1);
-	setsid();
-	if (is_pty && ioctl(fd, TIOCSCTTY, 0) < 0)
-		log_errno("ioctl TIOCSCTTY");
+	/*
+	 * A terminal must be the controlling one of a session of its own.
+	 * Otherwise the program stays in the daemon's process group, as in
+	 * stunnel: a signal to the group (Ctrl-C in a terminal, a
+	 * supervisor's kill of the group) ends it with the daemon.
+	 */
+	if (is_pty) {
+		setsid();
+		if (ioctl(fd, TIOCSCTTY, 0) < 0)
+			log_errno("ioctl TIOCSCTTY");
+	}
 	dup2(fd, STDIN_FILENO);
 	dup2(fd, STDOUT_FILENO);
 	if (c->g->foreground != FG_YES)
