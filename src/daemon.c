@@ -151,7 +151,7 @@ daemon_drop_privileges(long uid, long gid)
 			return -1;
 		}
 		if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
-			panic("root privileges could be regained after setuid");
+			fatal("root privileges could be regained after setuid");
 	}
 	return 0;
 }

@@ -4,7 +4,9 @@
  * Owns the one way a protocol dialogue (protocol =, SOCKS, ident, the
  * LDAP bind of capwin) reads and writes, on a plain non-blocking
  * descriptor or inside TLS (IO_TLS): some bytes, exactly N bytes, all N
- * bytes, one line with a bound. Each wait is bounded by TIMEOUTbusy, and
+ * bytes, one line with a bound; and the wait of the TLS handshake. Each
+ * wait is bounded by TIMEOUTbusy, all of them together by TIMEOUTbusy
+ * too until the transfer starts (client.c sets the deadline), and
  * each way of failing (timeout, EOF, error) is logged here with
  * stunnel's words (s_read_eof, s_write, s_ssl_read_eof, ...), so that a
  * caller only logs the step that failed. A failure marks the connection
@@ -25,12 +27,22 @@
 #include <poll.h>
 #include <unistd.h>
 
-/* wait for FD; 1 ready, else -1 after logging a timeout as OP's */
-static int
-wait_fd(struct client *c, int fd, short events, const char *op)
+/*
+ * Wait for FD within TIMEOUTbusy, and within what is left of it for the
+ * whole handshake and negotiation (a peer sending a byte now and then
+ * must not hold the process forever): 1 ready, else -1 after logging a
+ * timeout as OP's.
+ */
+int
+io_wait(struct client *c, int fd, short events, const char *op)
 {
-	int rc = net_wait(fd, events, c->svc->timeout_busy, op);
+	long long ms = 1000LL * c->svc->timeout_busy;
+	int rc = 0;
 
+	if (c->busy_deadline != 0 && c->busy_deadline - now_ms() < ms)
+		ms = c->busy_deadline - now_ms();
+	if (ms > 0)
+		rc = net_wait(fd, events, ms > INT_MAX ? -1 : (int)ms, op);
 	if (rc == 0)
 		log_msg(LOG_INFO, "%s: s_poll_wait: TIMEOUTbusy exceeded: "
 		    "sending reset", op);
@@ -48,7 +60,7 @@ tls_retry(struct client *c, int rc, const char *op, const char *call)
 	char what[64];
 
 	if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
-		return wait_fd(c, err == SSL_ERROR_WANT_READ ? c->tls_rfd :
+		return io_wait(c, err == SSL_ERROR_WANT_READ ? c->tls_rfd :
 		    c->tls_wfd, err == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT,
 		    op) > 0 ? 0 : -1;
 	snprintf(what, sizeof(what), "%s: %s", op, call);
@@ -106,7 +118,7 @@ fd_read_some(struct client *c, int fd, void *buf, size_t len)
 	ssize_t n;
 
 	for (;;) {
-		if (wait_fd(c, fd, POLLIN, "s_read_eof") < 0)
+		if (io_wait(c, fd, POLLIN, "s_read_eof") < 0)
 			return -1;
 		n = read(fd, buf, len);
 		if (n >= 0) {
@@ -184,7 +196,7 @@ fd_write(struct client *c, int fd, const void *buf, size_t len)
 	ssize_t n;
 
 	while (done < len) {
-		if (wait_fd(c, fd, POLLOUT, "s_write") < 0)
+		if (io_wait(c, fd, POLLOUT, "s_write") < 0)
 			return -1;
 		n = write(fd, (const char *)buf + done, len - done);
 		if (n > 0)

@@ -10,6 +10,7 @@
 /* the descriptor argument that means "inside TLS" (c->ssl) */
 #define IO_TLS		(-2)
 
+int	 io_wait(struct client *, int, short, const char *);
 ssize_t	 io_read_some(struct client *, int, void *, size_t);
 int	 io_read(struct client *, int, void *, size_t);
 int	 io_write(struct client *, int, const void *, size_t);

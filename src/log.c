@@ -279,22 +279,27 @@ log_info_mode(void)
 	mode = MODE_INFO;
 }
 
+/* "[!] TEXT" on stderr: a line kept before the configuration was read */
+static void
+stderr_line(int level, const char *text)
+{
+	char line[LOG_TEXT_MAX + 8];
+	int len;
+
+	len = snprintf(line, sizeof(line), "[%c] %s\n", level_tag(level), text);
+	if (len > 0)
+		write_all(STDERR_FILENO, line, (size_t)len < sizeof(line) ?
+		    (size_t)len : sizeof(line) - 1);
+}
+
 /* The configuration or the start-up failed: everything kept goes out. */
 void
 log_dump_buffer(void)
 {
-	char line[LOG_TEXT_MAX + 8];
 	size_t i;
-	int len;
 
-	for (i = 0; i < nbuffer; i++) {
-		len = snprintf(line, sizeof(line), "[%c] %s\n",
-		    level_tag(buffer[i].level), buffer[i].text);
-		if (len > 0)
-			write_all(STDERR_FILENO, line,
-			    (size_t)len < sizeof(line) ? (size_t)len :
-			    sizeof(line) - 1);
-	}
+	for (i = 0; i < nbuffer; i++)
+		stderr_line(buffer[i].level, buffer[i].text);
 	free_buffer();
 }
 
@@ -367,17 +372,31 @@ log_close(void)
 	config.use_syslog = 0;
 }
 
+/*
+ * The environment failed: say so and end with status 1, running nothing
+ * more (no exit handlers: they may need the memory that ran out). The
+ * lines kept before the configuration was accepted, and this one, go to
+ * stderr without allocating: keeping a line may be what failed.
+ */
 void
 fatal(const char *fmt, ...)
 {
+	static int dying;
+	char text[LOG_TEXT_MAX + 1];
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vmsg(LOG_ERR, fmt, ap);
+	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	if (mode == MODE_BUFFER)
-		log_dump_buffer();
-	exit(1);
+	sanitize(text);
+	if (dying++ == 0 && mode == MODE_DAEMON) {
+		log_msg(LOG_ERR, "%s", text);
+	} else {
+		if (dying == 1)
+			log_dump_buffer();
+		stderr_line(LOG_ERR, text);
+	}
+	_exit(1);
 }
 
 /* Our own bug: say where, keep a core, never try to carry on. */

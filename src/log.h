@@ -29,7 +29,9 @@ int	 log_open(const struct log_config *);
 int	 log_reopen(void);
 void	 log_close(void);
 
+/* the environment failed (out of memory...): logged, exit status 1 */
 void	 fatal(const char *, ...) PRINTF_LIKE(1, 2) NORETURN;
+/* our own bug (a broken invariant): logged with where, abort() for a core */
 void	 panic_at(const char *, int, const char *, ...) PRINTF_LIKE(3, 4) NORETURN;
 #define panic(...)	panic_at(__FILE__, __LINE__, __VA_ARGS__)
 

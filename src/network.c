@@ -23,18 +23,18 @@
 #include <unistd.h>
 
 /*
- * Wait until FD is ready for EVENTS, at most TIMEOUT seconds. Returns
- * 1 when ready, 0 on timeout, -1 on error (logged with WHAT).
+ * Wait until FD is ready for EVENTS, at most MS milliseconds (-1: no
+ * limit). Returns 1 when ready, 0 on timeout, -1 on error (logged with
+ * WHAT).
  */
 int
-net_wait(int fd, short events, unsigned timeout, const char *what)
+net_wait(int fd, short events, int ms, const char *what)
 {
 	struct pollfd p = { .fd = fd, .events = events };
 	int rc;
 
 	do {
-		rc = poll(&p, 1, timeout > INT_MAX / 1000 ? -1 :
-		    (int)timeout * 1000);
+		rc = poll(&p, 1, ms);
 	} while (rc < 0 && errno == EINTR);
 	if (rc < 0)
 		log_errno("%s: s_poll_wait", what);
@@ -127,7 +127,8 @@ connect_one(struct client *c, const struct addr *a, unsigned timeout,
 	}
 	log_msg(LOG_DEBUG, "s_connect: s_poll_wait %s: waiting %u seconds",
 	    text, timeout);
-	rc = net_wait(fd, POLLOUT, timeout, "s_connect");
+	rc = net_wait(fd, POLLOUT, timeout > INT_MAX / 1000 ? -1 :
+	    (int)timeout * 1000, "s_connect");
 	if (rc == 0) {
 		log_msg(LOG_ERR, "s_connect: s_poll_wait %s: TIMEOUTconnect "
 		    "exceeded", text);

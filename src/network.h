@@ -7,6 +7,6 @@
 int	 net_connect(struct client *);
 int	 net_connect_to(struct client *, const struct addr *, unsigned);
 int	 net_connect_list(struct client *, const struct addrlist *, size_t);
-int	 net_wait(int, short, unsigned, const char *);
+int	 net_wait(int, short, int, const char *);
 
 #endif

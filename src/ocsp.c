@@ -14,6 +14,7 @@
 #include "log.h"
 #include "network.h"
 #include "sslerr.h"
+#include "util.h"
 
 #include <openssl/err.h>
 #include <openssl/ocsp.h>
@@ -49,15 +50,6 @@ connect_responder(struct client *c, const char *host, const char *port)
 	return fd;
 }
 
-static long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Send REQ and read the answer on the connected FD (which this closes),
  * within TIMEOUTbusy: a responder that accepts and then stalls must not
@@ -66,7 +58,7 @@ now_ms(void)
 static OCSP_RESPONSE *
 exchange(struct client *c, int fd, const char *path, OCSP_REQUEST *req)
 {
-	long deadline = now_ms() + 1000L * (long)c->svc->timeout_busy;
+	long long deadline = now_ms() + 1000LL * c->svc->timeout_busy;
 	OCSP_RESPONSE *resp = NULL;
 	OSSL_HTTP_REQ_CTX *rctx = NULL;
 	struct pollfd pfd = { .fd = fd };

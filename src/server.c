@@ -7,13 +7,17 @@
  * on SIGHUP (listeners whose address did not change stay open, so no
  * connection is refused), reopening the log on SIGUSR1 and the orderly
  * end on SIGTERM; telling systemd about each (systemd.c), whose
- * inherited sockets serve the accept addresses they are bound to. Must
- * never touch connection data nor block on a child: everything per
- * connection happens in client.c, in the child.
+ * inherited sockets serve the accept addresses they are bound to; the
+ * limit on connection processes (capacity.c), and pausing accept() when
+ * a process or descriptor cannot be had. Must never touch connection
+ * data nor block on a child (nor sleep: a pause only leaves the
+ * listeners out of poll()): everything per connection happens in
+ * client.c, in the child.
  */
 #include "common.h"
 #include "server.h"
 #include "arena.h"
+#include "capacity.h"
 #include "client.h"
 #include "conffile.h"
 #include "daemon.h"
@@ -69,6 +73,8 @@ static struct restart	*restarts;
 static size_t		 nrestarts;
 static unsigned long	 next_seq;
 static struct pollfd	*pollfds;
+static unsigned long	 clients_allowed;
+static long long	 paused_until;	/* now_ms() when accept() resumes */
 
 static const char *
 svc_name(const struct service *svc)
@@ -406,6 +412,33 @@ section_rr(const struct listener *l)
 	return &listeners[i].rr_next;
 }
 
+/*
+ * Out of processes or descriptors: the listeners leave poll() for a
+ * second (signals and children are still served) rather than accepting
+ * and refusing the whole backlog at once.
+ */
+static void
+pause_accepting(void)
+{
+	log_msg(LOG_NOTICE, "Accepting new connections suspended for 1 second");
+	paused_until = now_ms() + 1000;
+}
+
+/* the limit of the configuration in force, as stunnel logs it */
+static void
+set_clients_allowed(void)
+{
+	const struct service *d = config->defaults, *svc;
+	unsigned per = 1;
+
+	for (svc = config->services; svc != NULL; svc = svc->next)
+		if (svc->exec != NULL)
+			per = 2;
+	clients_allowed = capacity_clients(d->setuid >= 0 ?
+	    (uid_t)d->setuid : geteuid(), per);
+	log_msg(LOG_DEBUG, "Clients allowed=%lu", clients_allowed);
+}
+
 static void
 accept_one(struct listener *l)
 {
@@ -423,20 +456,26 @@ accept_one(struct listener *l)
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 		    errno == ENOMEM) {
 			log_errno("local socket");
-			log_msg(LOG_NOTICE, "Accepting new connections suspended "
-			    "for 1 second");
-			sleep(1);
+			pause_accepting();
 		}
 		return;
 	}
 	log_msg(LOG_DEBUG, "Service [%s] accepted (FD=%d) from %s",
 	    svc_name(l->svc), fd, addr_text(&peer, text, sizeof(text)));
+	if (nchildren >= clients_allowed) {
+		log_msg(LOG_WARNING, "Connection rejected: too many clients "
+		    "(>=%lu)", clients_allowed);
+		close(fd);
+		return;
+	}
 	start = (struct client_start){ .g = config, .svc = l->svc, .rfd = fd,
 	    .wfd = fd, .seq = next_seq, .failover_start = *rr };
 	pid = spawn(&start);
 	close(fd);
 	if (pid < 0) {
 		log_msg(LOG_ERR, "Connection rejected: create_client failed");
+		/* the next one would fail too: let children end first */
+		pause_accepting();
 		return;
 	}
 	add_child(pid, NULL, 0);
@@ -626,6 +665,7 @@ reload(void)
 	options_log_settings(config, &lc);
 	if (log_open(&lc) < 0)
 		log_msg(LOG_ERR, "Cannot open log file: %s", config->output);
+	set_clients_allowed();
 	if (start_all_exec_connect() < 0)
 		rc = -1;
 	systemd_ready(rc < 0 ? "Configuration reloaded, but some services "
@@ -697,16 +737,22 @@ loop(void)
 {
 	struct pollfd *fds;
 	size_t i, n;
-	int sig, rc, wait_ms;
+	int sig, rc, wait_ms, paused;
+	long long left;
 
 	for (;;) {
 		wait_ms = run_restarts();
+		left = paused_until - now_ms();
+		paused = left > 0;
+		if (paused && (wait_ms < 0 || left < wait_ms))
+			wait_ms = (int)left;
 		fds = pollfds = xreallocarray(pollfds, nlisteners + 1,
 		    sizeof(*fds));
 		fds[0].fd = signal_fd();
 		fds[0].events = POLLIN;
 		for (i = 0; i < nlisteners; i++) {
-			fds[i + 1].fd = listeners[i].fd;
+			/* a negative descriptor is left out of poll() */
+			fds[i + 1].fd = paused ? -1 : listeners[i].fd;
 			fds[i + 1].events = POLLIN;
 		}
 		n = nlisteners + 1;
@@ -736,6 +782,7 @@ server_run(struct global *g, const char *path, const char *fd)
 	config = g;
 	config_path = path;
 	config_fd = fd;
+	set_clients_allowed();
 	if (start_all_exec_connect() < 0) {
 		/* as stunnel: the daemon does not start without them */
 		log_msg(LOG_CRIT, "Failed to start exec+connect services");

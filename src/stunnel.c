@@ -22,6 +22,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/opensslv.h>
+#include <openssl/ssl.h>
 #include <unistd.h>
 
 enum command { CMD_RUN, CMD_HELP, CMD_VERSION, CMD_SOCKETS, CMD_OPTIONS };
@@ -251,6 +252,9 @@ main(int argc, char *argv[])
 	enum command cmd = CMD_RUN;
 
 	arena_init();
+	/* out of memory, OpenSSL can fail to set itself up and crash later */
+	if (OPENSSL_init_ssl(OPENSSL_INIT_LOAD_CONFIG, NULL) != 1)
+		fatal("TLS initialization failed");
 	log_msg(LOG_INFO, "Initializing inetd mode configuration");
 	stunnel_banner();
 	if (argc > 1 && command(argv[1], &cmd) == 0)

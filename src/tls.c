@@ -9,8 +9,8 @@
  */
 #include "common.h"
 #include "tls.h"
+#include "io.h"
 #include "log.h"
-#include "network.h"
 #include "sesscache.h"
 #include "sslerr.h"
 #include "verify.h"
@@ -199,14 +199,8 @@ tls_start(struct client *c)
 			events = POLLOUT;
 		else
 			return handshake_failed(c, err);
-		rc = net_wait(events == POLLIN ? c->tls_rfd : c->tls_wfd,
-		    events, c->svc->timeout_busy, "ssl_start");
-		if (rc == 0) {
-			log_msg(LOG_INFO, "ssl_start: s_poll_wait: TIMEOUTbusy "
-			    "exceeded: sending reset");
-			return CERR_RESET;
-		}
-		if (rc < 0)
+		if (io_wait(c, events == POLLIN ? c->tls_rfd : c->tls_wfd,
+		    events, "ssl_start") < 0)
 			return CERR_RESET;
 	}
 	log_outcome(c);

@@ -1,16 +1,18 @@
 /*
  * util.c: small helpers with one job each.
  *
- * Owns allocation that dies rather than return NULL (a daemon that cannot
- * allocate a few bytes cannot do anything useful), string trimming, hex
- * decoding, keyword tables and string lists. Must never log or know about
- * the configuration.
+ * Owns allocation that ends the process through fatal() (logged, status
+ * 1, no core: running out of memory is the environment's failure, not
+ * ours) rather than return NULL, string trimming, hex decoding, keyword
+ * tables, string lists and the monotonic clock. Must never log otherwise
+ * nor know about the configuration.
  */
 #include "common.h"
 #include "util.h"
 #include "log.h"
 
 #include <signal.h>
+#include <time.h>
 
 void *
 xmalloc(size_t size)
@@ -18,7 +20,7 @@ xmalloc(size_t size)
 	void *p = malloc(size ? size : 1);
 
 	if (p == NULL)
-		panic("Out of memory");
+		fatal("Out of memory");
 	return p;
 }
 
@@ -28,7 +30,7 @@ xcalloc(size_t n, size_t size)
 	void *p = calloc(n ? n : 1, size ? size : 1);
 
 	if (p == NULL)
-		panic("Out of memory");
+		fatal("Out of memory");
 	return p;
 }
 
@@ -38,10 +40,10 @@ xreallocarray(void *ptr, size_t n, size_t size)
 	void *p;
 
 	if (size != 0 && n > SIZE_MAX / size)
-		panic("Out of memory");
+		fatal("Out of memory");
 	p = realloc(ptr, n * size != 0 ? n * size : 1);
 	if (p == NULL)
-		panic("Out of memory");
+		fatal("Out of memory");
 	return p;
 }
 
@@ -67,7 +69,7 @@ xvasprintf(const char *fmt, va_list ap)
 	char *p;
 
 	if (vasprintf(&p, fmt, ap) < 0)
-		panic("Out of memory");
+		fatal("Out of memory");
 	return p;
 }
 
@@ -104,7 +106,6 @@ str_trim(char *s)
 	return s;
 }
 
-/* "SIGTERM": the form stunnel logs signals in */
 /* does S start with PREFIX: exactly, or whatever the case */
 int
 str_prefix(const char *s, const char *prefix)
@@ -118,6 +119,7 @@ str_prefix_ci(const char *s, const char *prefix)
 	return strncasecmp(s, prefix, strlen(prefix)) == 0;
 }
 
+/* "SIGTERM": the form stunnel logs signals in */
 const char *
 str_signal(int sig, char *buf, size_t len)
 {
@@ -238,4 +240,14 @@ strlist_free(struct strlist *l)
 	free(l->v);
 	l->v = NULL;
 	l->n = 0;
+}
+
+/* milliseconds on the monotonic clock: for deadlines, never for dates */
+long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

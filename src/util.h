@@ -1,4 +1,5 @@
-/* util.h: memory that cannot fail, strings, word tables, string lists. */
+/* util.h: memory that cannot fail, strings, word tables, string lists,
+ * the monotonic clock. */
 #ifndef STUNNEL_UTIL_H
 #define STUNNEL_UTIL_H
 
@@ -37,5 +38,7 @@ const char *word_name(const struct word *, int);
 void	 strlist_add(struct strlist *, const char *);
 void	 strlist_copy(struct strlist *, const struct strlist *);
 void	 strlist_free(struct strlist *);
+
+long long now_ms(void);
 
 #endif

@@ -100,7 +100,7 @@ verify_dn(const X509_NAME *name)
 	long len;
 
 	if (bio == NULL)
-		panic("Out of memory");
+		fatal("Out of memory");
 	X509_NAME_print_ex(bio, name, 0,
 	    XN_FLAG_ONELINE & ~XN_FLAG_SPC_EQ & ~ASN1_STRFLGS_ESC_MSB);
 	len = BIO_get_mem_data(bio, &text);
