@@ -26,7 +26,7 @@
 # script needs no server of its own.
 #
 # Every program run is wrapped as
-#   timeout -k 1 5 unshare --net --pid --fork --kill-child --mount-proc PROG FILE
+#   timeout -k 10 5 unshare --net --pid --fork --kill-child --mount-proc PROG FILE
 # A fresh network namespace makes binding harmless and a fresh pid namespace
 # takes a daemonized (forked to the background) child down with the parent.
 
@@ -334,7 +334,9 @@ lib_run() {
     local prog=$1 conf=$2 out=$3 dir=${4:-$(dirname "$2")} pid i
     (
         cd "$dir" || exit 99
-        exec timeout -k 1 "$RUN_TIMEOUT" \
+        # a sanitizer build's exit (its leak check) can take seconds
+        # on a loaded machine: SIGKILL only if SIGTERM did not end it
+        exec timeout -k 10 "$RUN_TIMEOUT" \
             unshare --net --pid --fork --kill-child --mount-proc "$prog" "$conf"
     ) </dev/null >"$out" 2>&1 &
     pid=$!
