@@ -21,11 +21,18 @@
 
 #define LINE_MAX_LEN	16384
 
+/* a directory whose files are being read, and the one that included it */
+struct include_dir {
+	const char		*path;	/* as realpath() has it */
+	const struct include_dir *up;
+};
+
 struct reader {
 	struct global	*g;
 	struct service	*cur;		/* section being read, or g->defaults */
 	struct service	**tail;		/* where the next section goes */
 	int		 depth;		/* include nesting */
+	const struct include_dir *reading;	/* innermost include */
 	int		 errors;	/* check mode: wrong lines so far */
 	int		 stopped;	/* a part failed its checks */
 };
@@ -106,21 +113,51 @@ start_section(struct reader *r, const char *file, int line, const char *name)
 	return 0;
 }
 
+/*
+ * DIR is already being read: including it again could only end at the
+ * nesting limit, after reading its files a number of times that grows
+ * exponentially with the files that include it (stunnel 5.75 recurses
+ * until its stack overflows)
+ */
+static int
+include_loop(const struct reader *r, const char *dir)
+{
+	const struct include_dir *d;
+
+	for (d = r->reading; d != NULL; d = d->up) {
+		if (strcmp(d->path, dir) == 0) {
+			log_msg(LOG_INFO, "Include loop: %s is already being "
+			    "read", dir);
+			return 1;
+		}
+	}
+	return 0;
+}
+
 /* include = DIR: every regular file of DIR, in name order */
 static int
 include_dir(struct reader *r, const char *dir)
 {
+	struct include_dir here = { NULL, r->reading };
 	struct dirent **names;
 	struct stat st;
-	char *path;
+	char *path, *real;
 	FILE *f;
 	int i, n, rc = 0;
 
+	real = realpath(dir, NULL);
+	if (real != NULL && include_loop(r, real)) {
+		free(real);
+		return -1;
+	}
 	n = scandir(dir, &names, NULL, alphasort);
 	if (n < 0) {
 		log_errno("scandir");
+		free(real);
 		return -1;
 	}
+	here.path = real != NULL ? real : dir;
+	r->reading = &here;
 	for (i = 0; i < n; i++) {
 		path = xasprintf("%s/%s", dir, names[i]->d_name);
 		if (rc == 0 && (stat(path, &st) < 0 || !S_ISREG(st.st_mode)))
@@ -143,6 +180,8 @@ include_dir(struct reader *r, const char *dir)
 		free(names[i]);
 	}
 	free(names);
+	r->reading = here.up;
+	free(real);
 	return rc;
 }
 
