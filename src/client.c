@@ -17,6 +17,7 @@
 #include "log.h"
 #include "network.h"
 #include "protocol.h"
+#include "sandbox.h"
 #include "sockopt.h"
 #include "tls.h"
 #include "transfer.h"
@@ -275,7 +276,8 @@ client_main(const struct client_start *start)
 		return;
 	nonblocking(c.local_rfd);
 	nonblocking(c.local_wfd);
-	if (accept_peer(&c) == 0 && serve(&c) == 0) {
+	if (accept_peer(&c) == 0 && sandbox_enter(&c, SANDBOX_HANDSHAKE) == 0 &&
+	    serve(&c) == 0 && sandbox_enter(&c, SANDBOX_TRANSFER) == 0) {
 		c.busy_deadline = 0;
 		client_error(&c, transfer(&c));
 	}

@@ -199,6 +199,8 @@ static const struct option table[] = {
 	{ "RNDoverwrite", G(rnd_overwrite), K_BOOL, .dflt = "yes",
 	  .help = "yes|no overwrite seed datafiles with new random data",
 	  .flags = F_SHOW },
+	{ "sandbox", G(sandbox), K_BOOL, .dflt = "yes",
+	  .help = "yes|no confine connection processes (Linux seccomp)" },
 	{ "setEnv", G(set_env), K_CUSTOM, .parse = parse_set_env, .store = STORE_LIST,
 	  .help = "NAME=VALUE environment variable for child processes" },
 	{ "syslog", G(use_syslog), K_BOOL, .dflt = "yes",

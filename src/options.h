@@ -176,6 +176,7 @@ struct global {
 	unsigned	 rnd_bytes;
 	char		*rnd_file;
 	int		 rnd_overwrite;
+	int		 sandbox;	/* seccomp in connection processes */
 	struct strlist	 set_env;
 	int		 use_syslog;
 
