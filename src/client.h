@@ -40,9 +40,10 @@ struct client {
 	int		 tls_rfd, tls_wfd;
 	int		 plain_rfd, plain_wfd;
 
-	/* now_ms() by which the handshake and every negotiation must be
-	 * over (TIMEOUTbusy in total, not per read); 0 once data flows */
-	long long	 busy_deadline;
+	/* milliseconds the handshake and the negotiations may still wait
+	 * for a peer (TIMEOUTbusy in total, not per read); -1 once data
+	 * flows */
+	long long	 busy_left;
 
 	unsigned long long tls_bytes;	/* written into TLS */
 	unsigned long long sock_bytes;	/* written to the plain socket */

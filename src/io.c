@@ -6,7 +6,7 @@
  * descriptor or inside TLS (IO_TLS): some bytes, exactly N bytes, all N
  * bytes, one line with a bound; and the wait of the TLS handshake. Each
  * wait is bounded by TIMEOUTbusy, all of them together by TIMEOUTbusy
- * too until the transfer starts (client.c sets the deadline), and
+ * too until the transfer starts (client.c sets the budget), and
  * each way of failing (timeout, EOF, error) is logged here with
  * stunnel's words (s_read_eof, s_write, s_ssl_read_eof, ...), so that a
  * caller only logs the step that failed. A failure marks the connection
@@ -28,21 +28,27 @@
 #include <unistd.h>
 
 /*
- * Wait for FD within TIMEOUTbusy, and within what is left of it for the
- * whole handshake and negotiation (a peer sending a byte now and then
- * must not hold the process forever): 1 ready, else -1 after logging a
+ * Wait for FD within TIMEOUTbusy, and within what is left of it for all
+ * the waits of the handshake and negotiations together (a peer sending
+ * a byte now and then must not hold the process forever; our own work
+ * between waits does not count): 1 ready, else -1 after logging a
  * timeout as OP's.
  */
 int
 io_wait(struct client *c, int fd, short events, const char *op)
 {
-	long long ms = 1000LL * c->svc->timeout_busy;
+	long long ms = 1000LL * c->svc->timeout_busy, start = now_ms();
 	int rc = 0;
 
-	if (c->busy_deadline != 0 && c->busy_deadline - now_ms() < ms)
-		ms = c->busy_deadline - now_ms();
+	if (c->busy_left >= 0 && c->busy_left < ms)
+		ms = c->busy_left;
 	if (ms > 0)
 		rc = net_wait(fd, events, ms > INT_MAX ? -1 : (int)ms, op);
+	if (c->busy_left >= 0) {
+		c->busy_left -= now_ms() - start;
+		if (c->busy_left < 0)
+			c->busy_left = 0;
+	}
 	if (rc == 0)
 		log_msg(LOG_INFO, "%s: s_poll_wait: TIMEOUTbusy exceeded: "
 		    "sending reset", op);
