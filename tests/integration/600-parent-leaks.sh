@@ -18,7 +18,8 @@
 # table of children grows and is reused) and with malloc's free lists
 # after the log lines of many connections; a leak as small as 32 bytes a
 # connection makes 64 KiB over 2,000, and a leaked log line or child entry
-# (some 100 bytes) 200 KiB. Its Pss would move with the children that
+# (some 100 bytes) 200 KiB. (Here it grows by 24 kB over the first 2,000
+# and not at all over 4,000 more.) Its Pss would move with the children that
 # share its pages, so it is read only when none is alive, and only shown.
 # In a sanitizer build the parent's memory is AddressSanitizer's (freed
 # blocks wait in its quarantine: some 300 bytes a connection here) and a
