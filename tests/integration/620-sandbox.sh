@@ -4,7 +4,7 @@
 #  (a) seen from outside while a connection is open: the connection
 #      process has "Seccomp: 2" and "NoNewPrivs: 1" in /proc/PID/status
 #      (two stacked filters where the kernel counts them), the parent has
-#      neither; the debug lines name both stages; "sandbox = no" leaves
+#      neither (no more than this script); the debug lines name both stages; "sandbox = no" leaves
 #      the connection process alone;
 #  (b) exec = /bin/sh running a few commands (with and without a pty, on
 #      which it runs stty): the program is not confined (its own status
@@ -75,20 +75,30 @@ release() {
     rm -f "$T/$1.hold"
 }
 
-# confined WHAT PID FILTERS: PID is confined by FILTERS stacked filters
+# what this script itself has (a container may confine everything)
+BASE_SECCOMP=$(status $$ Seccomp)
+BASE_NNP=$(status $$ NoNewPrivs)
+BASE_FILTERS=$(status $$ Seccomp_filters)
+
+# confined WHAT PID FILTERS: PID is confined by FILTERS more filters
 confined() {
     [ "$(status "$2" Seccomp)" = 2 ] || bad "$1: Seccomp is '$(status "$2" Seccomp)', not 2"
     [ "$(status "$2" NoNewPrivs)" = 1 ] || bad "$1: NoNewPrivs is '$(status "$2" NoNewPrivs)', not 1"
     # the count is there since Linux 5.9
-    if [ -n "$(status "$2" Seccomp_filters)" ]; then
-        [ "$(status "$2" Seccomp_filters)" = "$3" ] ||
-            bad "$1: $(status "$2" Seccomp_filters) filters, not $3"
+    if [ -n "$BASE_FILTERS" ]; then
+        [ "$(status "$2" Seccomp_filters)" = $((BASE_FILTERS + $3)) ] ||
+            bad "$1: $(status "$2" Seccomp_filters) filters, not $BASE_FILTERS + $3"
     fi
 }
 
+# unconfined WHAT PID: PID has no more than this script
 unconfined() {
-    [ "$(status "$2" Seccomp)" = 0 ] || bad "$1: Seccomp is '$(status "$2" Seccomp)', not 0"
-    [ "$(status "$2" NoNewPrivs)" = 0 ] || bad "$1: NoNewPrivs is '$(status "$2" NoNewPrivs)', not 0"
+    [ "$(status "$2" Seccomp)" = "$BASE_SECCOMP" ] ||
+        bad "$1: Seccomp is '$(status "$2" Seccomp)', not $BASE_SECCOMP"
+    [ "$(status "$2" NoNewPrivs)" = "$BASE_NNP" ] ||
+        bad "$1: NoNewPrivs is '$(status "$2" NoNewPrivs)', not $BASE_NNP"
+    [ -z "$BASE_FILTERS" ] || [ "$(status "$2" Seccomp_filters)" = "$BASE_FILTERS" ] ||
+        bad "$1: $(status "$2" Seccomp_filters) filters, not $BASE_FILTERS"
 }
 
 # finished LOG PID: the parent reaped PID, status 0
@@ -174,7 +184,8 @@ for svc in exec pty; do
         bad "($svc) no 'Seccomp filter installed for the transfer' line"
     confined "($svc) connection process" "$child" 1
     [ -n "$prog" ] && unconfined "($svc) the program" "$prog"
-    grep -qx 'Seccomp:.0' "$T/prog-$tag.status" && grep -qx 'NoNewPrivs:.0' "$T/prog-$tag.status" ||
+    grep -qx "Seccomp:.$BASE_SECCOMP" "$T/prog-$tag.status" &&
+        grep -qx "NoNewPrivs:.$BASE_NNP" "$T/prog-$tag.status" ||
         bad "($svc) the program says: $(tr '\n' ' ' <"$T/prog-$tag.status")"
     want="$(id -u) sub "
     [ $svc = pty ] && want="${want}stty 0 "
