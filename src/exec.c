@@ -153,6 +153,7 @@ exec_start(struct client *c)
 void
 exec_reap(struct client *c)
 {
+	char name[32];
 	int status;
 
 	if (c->exec_pid <= 0)
@@ -162,8 +163,8 @@ exec_reap(struct client *c)
 		return;
 	if (WIFSIGNALED(status))
 		log_msg(LOG_INFO, "Child process %ld terminated on %s",
-		    (long)c->exec_pid, sigabbrev_np(WTERMSIG(status)) != NULL ?
-		    sigabbrev_np(WTERMSIG(status)) : "signal");
+		    (long)c->exec_pid, str_signal(WTERMSIG(status), name,
+		    sizeof(name)));
 	else
 		log_msg(LOG_INFO, "Child process %ld finished with code %d",
 		    (long)c->exec_pid, WEXITSTATUS(status));

@@ -29,7 +29,7 @@ done
 # CAstore, OCSPrequire, TIMEOUTocsp), fips (the reference was built
 # without FIPS) and stack (threads only: a fork build has no stack).
 names() { body "$@" | sed -n 's/^\([A-Za-z0-9]*\) *= .*/\1/p'; }
-added='^(fips|provider|providerParameter|setEnv|CAstore|OCSPrequire|TIMEOUTocsp)$'
+added='^(fips|provider|providerParameter|setEnv|CAstore|OCSPrequire|TIMEOUTocsp|sandbox)$'
 if [ -x "$REFERENCE" ]; then
     diff <(names "$STUNNEL" -help | grep -Ev "$added") \
          <(names "$REFERENCE" -help | grep -v '^stack$') >"$TEST_TMP/d" ||

@@ -104,6 +104,7 @@ static const struct {
 } bools[] = {
 	{ "fips", GB(fips), 0 },
 	{ "RNDoverwrite", GB(rnd_overwrite), 1 },
+	{ "sandbox", GB(sandbox), 1 },
 	{ "syslog", GB(use_syslog), 1 },
 	{ "client", SB(client), 0 },
 	{ "delay", SB(delay), 0 },
@@ -945,7 +946,8 @@ START_TEST(global_option_in_section)
 	static const char *globals[] = { "chroot", "compression", "EGD",
 	    "engine", "engineCtrl", "engineDefault", "fips", "foreground",
 	    "log", "output", "pid", "provider", "providerParameter",
-	    "RNDbytes", "RNDfile", "RNDoverwrite", "setEnv", "syslog" };
+	    "RNDbytes", "RNDfile", "RNDoverwrite", "sandbox", "setEnv",
+	    "syslog" };
 	struct service *svc = section("s");
 	size_t i;
 
