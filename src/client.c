@@ -269,7 +269,6 @@ client_main(const struct client_start *start)
 	c.remote_fd = -1;
 	c.failover_start = start->failover_start;
 	c.exec_local = start->rfd < 0;
-	c.busy_left = 1000LL * c.svc->timeout_busy;
 	set_log_id(c.svc, start->seq);
 	log_msg(LOG_DEBUG, "Service [%s] started", service_name(&c));
 	if (c.exec_local && start_local_program(&c) < 0)
@@ -277,9 +276,7 @@ client_main(const struct client_start *start)
 	nonblocking(c.local_rfd);
 	nonblocking(c.local_wfd);
 	if (accept_peer(&c) == 0 && sandbox_enter(&c, SANDBOX_HANDSHAKE) == 0 &&
-	    serve(&c) == 0 && sandbox_enter(&c, SANDBOX_TRANSFER) == 0) {
-		c.busy_left = -1;
+	    serve(&c) == 0 && sandbox_enter(&c, SANDBOX_TRANSFER) == 0)
 		client_error(&c, transfer(&c));
-	}
 	client_finish(&c);
 }

@@ -40,10 +40,9 @@ struct client {
 	int		 tls_rfd, tls_wfd;
 	int		 plain_rfd, plain_wfd;
 
-	/* milliseconds the handshake and the negotiations may still wait
-	 * for a peer (TIMEOUTbusy in total, not per read); -1 once data
-	 * flows */
-	long long	 busy_left;
+	/* milliseconds io_wait() has waited for peers: the handshake and
+	 * the negotiations may wait TIMEOUTbusy in total, not per read */
+	long long	 busy_waited;
 
 	unsigned long long tls_bytes;	/* written into TLS */
 	unsigned long long sock_bytes;	/* written to the plain socket */

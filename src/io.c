@@ -6,7 +6,7 @@
  * descriptor or inside TLS (IO_TLS): some bytes, exactly N bytes, all N
  * bytes, one line with a bound; and the wait of the TLS handshake. Each
  * wait is bounded by TIMEOUTbusy, all of them together by TIMEOUTbusy
- * too until the transfer starts (client.c sets the budget), and
+ * too (the transfer, which has its own timeouts, never waits here), and
  * each way of failing (timeout, EOF, error) is logged here with
  * stunnel's words (s_read_eof, s_write, s_ssl_read_eof, ...), so that a
  * caller only logs the step that failed. A failure marks the connection
@@ -37,18 +37,13 @@
 int
 io_wait(struct client *c, int fd, short events, const char *op)
 {
-	long long ms = 1000LL * c->svc->timeout_busy, start = now_ms();
+	long long ms = 1000LL * c->svc->timeout_busy - c->busy_waited;
+	long long start = now_ms();
 	int rc = 0;
 
-	if (c->busy_left >= 0 && c->busy_left < ms)
-		ms = c->busy_left;
 	if (ms > 0)
 		rc = net_wait(fd, events, ms > INT_MAX ? -1 : (int)ms, op);
-	if (c->busy_left >= 0) {
-		c->busy_left -= now_ms() - start;
-		if (c->busy_left < 0)
-			c->busy_left = 0;
-	}
+	c->busy_waited += now_ms() - start;
 	if (rc == 0)
 		log_msg(LOG_INFO, "%s: s_poll_wait: TIMEOUTbusy exceeded: "
 		    "sending reset", op);
