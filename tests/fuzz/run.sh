@@ -21,7 +21,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/stunnel-fuzz-run.XXXXXX") || exit 1
 echo "fuzz: logs, new inputs and crash artifacts in $work"
 
 symbolizer=$(command -v llvm-symbolizer || true)
-failed=0
+failed=0 passed=0
 for t in $targets; do
 	mkdir -p "$work/$t/new" "$work/$t/tmp"
 	case $t in
@@ -41,14 +41,16 @@ for t in $targets; do
 	ft=$(printf '%s\n' "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
 	if [ "$rc" -eq 0 ] && ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$work/$t.log"; then
 		status=ok
+		passed=$((passed + 1))
 	else
 		status="FAILED (exit $rc): see $work/$t.log"
-		failed=1
+		failed=$((failed + 1))
 		ls "$work/$t/" | grep -E '^(crash|leak|timeout|oom|slow-unit)-' |
 		    sed "s|^|    artifact: $work/$t/|"
 	fi
 	printf '%-16s %s executions, cov: %s, ft: %s, %s s: %s\n' "$t" \
 	    "${execs:-0}" "${cov:-?}" "${ft:-?}" "$secs" "$status"
 done
+echo "fuzz: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] || exit 1
 exit 0
