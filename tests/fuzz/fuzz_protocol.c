@@ -323,7 +323,6 @@ run(const uint8_t *data, size_t size)
 	c.local_rfd = c.local_wfd = lp[0];
 	c.remote_fd = -1;
 	c.tls_rfd = c.tls_wfd = -1;
-	c.busy_left = 1000LL * c.svc->timeout_busy;	/* as client_main() */
 	if (strcmp(v->name, "capwin-client") == 0)
 		set_credentials(&c);
 	rc = steps(&c, v->tls, parts, &peer, tp, rp[0]);
