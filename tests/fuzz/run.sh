@@ -35,6 +35,7 @@ for t in $targets; do
 	    -artifact_prefix="$work/$t/" $extra \
 	    "$work/$t/new" "$here/corpus/$t" >"$work/$t.log" 2>&1
 	rc=$?
+	rm -rf "$work/$t/tmp"	# the scratch files (certificates, configurations)
 	last=$(grep -E '^#[0-9]+' "$work/$t.log" | tail -n 1)
 	execs=$(printf '%s\n' "$last" | sed -n 's/^#\([0-9]*\).*/\1/p')
 	cov=$(printf '%s\n' "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
