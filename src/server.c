@@ -33,7 +33,6 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 struct listener {
@@ -60,7 +59,7 @@ struct child {
 struct restart {
 	struct service	*svc;
 	unsigned	 rr;
-	struct timespec	 when;
+	long long	 when;		/* now_ms() of the run */
 };
 
 static struct global	*config;
@@ -524,20 +523,11 @@ start_all_exec_connect(void)
 static void
 schedule_restart(struct service *svc, unsigned rr)
 {
-	struct timespec now;
-	long ms = svc->retry;
-
 	log_msg(LOG_INFO, "Retrying an exec+connect section");
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	restarts = xreallocarray(restarts, nrestarts + 1, sizeof(*restarts));
 	restarts[nrestarts].svc = svc;
 	restarts[nrestarts].rr = rr;
-	restarts[nrestarts].when.tv_sec = now.tv_sec + ms / 1000;
-	restarts[nrestarts].when.tv_nsec = now.tv_nsec + (ms % 1000) * 1000000;
-	if (restarts[nrestarts].when.tv_nsec >= 1000000000) {
-		restarts[nrestarts].when.tv_sec++;
-		restarts[nrestarts].when.tv_nsec -= 1000000000;
-	}
+	restarts[nrestarts].when = now_ms() + svc->retry;
 	nrestarts++;
 }
 
@@ -545,16 +535,13 @@ schedule_restart(struct service *svc, unsigned rr)
 static int
 run_restarts(void)
 {
-	struct timespec now;
 	struct service *svc;
-	long wait = -1, left;
+	long long now = now_ms(), wait = -1, left;
 	unsigned rr;
 	size_t i = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	while (i < nrestarts) {
-		left = (restarts[i].when.tv_sec - now.tv_sec) * 1000 +
-		    (restarts[i].when.tv_nsec - now.tv_nsec) / 1000000;
+		left = restarts[i].when - now;
 		if (left > 0) {
 			if (wait < 0 || left < wait)
 				wait = left;
