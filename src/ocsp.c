@@ -61,7 +61,7 @@ exchange(struct client *c, int fd, const char *path, OCSP_REQUEST *req)
 	long long deadline = now_ms() + 1000LL * c->svc->timeout_busy;
 	OCSP_RESPONSE *resp = NULL;
 	OSSL_HTTP_REQ_CTX *rctx = NULL;
-	struct pollfd pfd = { .fd = fd };
+	long long left;
 	BIO *bio;
 	int rc = 0, ready;
 
@@ -75,18 +75,15 @@ exchange(struct client *c, int fd, const char *path, OCSP_REQUEST *req)
 	if (rctx == NULL)
 		sslerr_log("OCSP: OCSP_sendreq_new");
 	while (rctx != NULL && (rc = OCSP_sendreq_nbio(&resp, rctx)) == -1) {
-		pfd.events = BIO_should_write(bio) ? POLLOUT : POLLIN;
-		ready = now_ms() < deadline ?
-		    poll(&pfd, 1, (int)(deadline - now_ms())) : 0;
-		if (ready == 0) {
+		left = deadline - now_ms();
+		ready = left > 0 ? net_wait(fd, BIO_should_write(bio) ?
+		    POLLOUT : POLLIN, left > INT_MAX ? INT_MAX : (int)left,
+		    "OCSP") : 0;
+		if (ready == 0)
 			log_msg(LOG_INFO, "OCSP: s_poll_wait: TIMEOUTbusy "
 			    "exceeded");
+		if (ready <= 0)
 			break;
-		}
-		if (ready < 0 && errno != EINTR) {
-			log_errno("OCSP: s_poll_wait");
-			break;
-		}
 	}
 	if (rc == 0)
 		sslerr_log("OCSP: OCSP_sendreq_nbio");
