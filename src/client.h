@@ -2,6 +2,7 @@
 #ifndef STUNNEL_CLIENT_H
 #define STUNNEL_CLIENT_H
 
+#include "log.h"
 #include "options.h"
 #include <openssl/ssl.h>
 
@@ -60,5 +61,26 @@ struct client_start {
 };
 
 void	 client_main(const struct client_start *);
+
+/*
+ * Each module checks the connection it is handed where it enters (its
+ * public functions, and OpenSSL's callbacks through client_of()): a
+ * pointer that is not a live connection is a bug, stopped there
+ * before it steers TLS or a socket.
+ */
+#define CLIENT_CHECK(c) do {						\
+	if ((c) == NULL || (c)->magic != CLIENT_MAGIC)			\
+		panic("%s: bad connection magic", __func__);		\
+} while (0)
+
+/* the connection an SSL object belongs to (set by tls.c) */
+static inline struct client *
+client_of(const SSL *ssl)
+{
+	struct client *c = SSL_get_app_data(ssl);
+
+	CLIENT_CHECK(c);
+	return c;
+}
 
 #endif

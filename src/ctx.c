@@ -125,7 +125,7 @@ static int
 ticket_callback(SSL *ssl, unsigned char name[16], unsigned char *iv,
     EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
 {
-	struct client *c = SSL_get_app_data(ssl);
+	struct client *c = client_of(ssl);
 	const struct service *svc;
 	unsigned char ours[16];
 	OSSL_PARAM params[3];

@@ -129,6 +129,7 @@ exec_start(struct client *c)
 	int fds[2];
 	pid_t pid;
 
+	CLIENT_CHECK(c);
 	if (make_channel(c, fds) < 0)
 		return -1;
 	pid = fork();
@@ -156,6 +157,7 @@ exec_reap(struct client *c)
 	char name[32];
 	int status;
 
+	CLIENT_CHECK(c);
 	if (c->exec_pid <= 0)
 		return;
 	log_msg(LOG_DEBUG, "Retrieving a pid status with wait()");

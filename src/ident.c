@@ -73,6 +73,7 @@ ident_check(struct client *c)
 	char line[IO_LINE_MAX], *user;
 	int fd, ok;
 
+	CLIENT_CHECK(c);
 	if (c->svc->ident == NULL || c->peer.len == 0)
 		return 0;
 	if (c->peer.sa.ss_family == AF_UNIX) {

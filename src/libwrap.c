@@ -67,10 +67,12 @@ int
 libwrap_check(struct client *c)
 {
 	struct request_info req;
-	const char *name = c->svc->name != NULL ? c->svc->name : "stunnel";
+	const char *name;
 
+	CLIENT_CHECK(c);
 	if (!c->svc->libwrap || c->peer.len == 0)
 		return 0;
+	name = c->svc->name != NULL ? c->svc->name : "stunnel";
 	if (c->peer.sa.ss_family == AF_UNIX) {
 		log_msg(LOG_INFO, "Libwrap is not supported on Unix sockets");
 		return 0;

@@ -185,6 +185,7 @@ net_connect(struct client *c)
 	size_t start = 0;
 	int rc;
 
+	CLIENT_CHECK(c);
 	if (c->redirect) {
 		log_msg(LOG_NOTICE, "Redirecting connection");
 		targets = &c->svc->redirect_addrs;

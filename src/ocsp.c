@@ -312,6 +312,7 @@ ocsp_check(struct client *c, X509_STORE_CTX *store, X509 *cert, int depth)
 	STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(store);
 	enum verdict v;
 
+	CLIENT_CHECK(c);
 	if (depth + 1 >= sk_X509_num(chain)) {
 		log_msg(LOG_DEBUG, "OCSP: Ignoring the root certificate");
 		return 1;
@@ -359,7 +360,7 @@ own_issuer(SSL *ssl, X509 *cert)
 static int
 server_status(SSL *ssl, void *arg)
 {
-	struct client *c = SSL_get_app_data(ssl);
+	struct client *c = client_of(ssl);
 	X509 *cert = SSL_get_certificate(ssl), *issuer;
 	STACK_OF(OPENSSL_STRING) *aia;
 	OCSP_REQUEST *req = NULL;
@@ -413,7 +414,7 @@ out:
 static int
 client_status(SSL *ssl, void *arg)
 {
-	struct client *c = SSL_get_app_data(ssl);
+	struct client *c = client_of(ssl);
 	STACK_OF(X509) *chain = SSL_get0_verified_chain(ssl);
 	X509_STORE *store = SSL_CTX_get_cert_store(SSL_get_SSL_CTX(ssl));
 	const unsigned char *p = NULL;

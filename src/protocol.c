@@ -181,10 +181,12 @@ enum step { BEFORE_TLS, AFTER_TLS, AFTER_CONNECT };
 static int
 run(struct client *c, enum step step)
 {
-	const struct protocol_def *p = lookup(c->svc);
+	const struct protocol_def *p;
 	const struct protocol_steps *s;
 	int (*fn)(struct client *);
 
+	CLIENT_CHECK(c);
+	p = lookup(c->svc);
 	if (p == NULL)
 		return 0;
 	s = c->svc->client ? &p->client : &p->server;

@@ -187,7 +187,7 @@ static unsigned int
 server_callback(SSL *ssl, const char *identity, unsigned char *psk,
     unsigned int max_len)
 {
-	struct client *c = SSL_get_app_data(ssl);
+	struct client *c = client_of(ssl);
 	const struct psk *found;
 
 	if (c == NULL)
@@ -218,7 +218,7 @@ static unsigned int
 client_callback(SSL *ssl, const char *hint, char *identity,
     unsigned int max_identity_len, unsigned char *psk, unsigned int max_len)
 {
-	struct client *c = SSL_get_app_data(ssl);
+	struct client *c = client_of(ssl);
 	const struct psk *use;
 
 	(void)hint;

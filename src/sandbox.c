@@ -502,6 +502,7 @@ sandbox_enter(struct client *c, enum sandbox_stage stage)
 	const char *why;
 	struct sock_fprog prog;
 
+	CLIENT_CHECK(c);
 	if (!c->g->sandbox)
 		return 0;
 	if ((why = skipped(c, stage)) != NULL) {

@@ -77,7 +77,7 @@ switch_to(struct client *c, SSL *ssl, struct service *svc)
 static int
 servername_callback(SSL *ssl, int *alert, void *arg)
 {
-	struct client *c = SSL_get_app_data(ssl);
+	struct client *c = client_of(ssl);
 	const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
 	struct service *secondary;
 

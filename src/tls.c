@@ -24,7 +24,7 @@
 static void
 info_callback(const SSL *ssl, int where, int ret)
 {
-	struct client *c = SSL_get_app_data(ssl);
+	struct client *c = client_of(ssl);
 
 	if ((where & SSL_CB_ALERT) == 0)
 		return;
@@ -184,6 +184,7 @@ tls_start(struct client *c)
 	int rc, err;
 	short events;
 
+	CLIENT_CHECK(c);
 	if (set_up(c) < 0)
 		return CERR_RESET;
 	for (;;) {

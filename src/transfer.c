@@ -499,6 +499,7 @@ transfer(struct client *c)
 	struct pollfd fds[4];
 	int n;
 
+	CLIENT_CHECK(c);
 	memset(&p, 0, sizeof(p));
 	p.c = c;
 	p.sock_rd = p.sock_wr = p.tls_rd = p.tls_wr = 1;

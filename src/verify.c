@@ -236,7 +236,7 @@ session_mark(const SSL_SESSION *sess)
 static int
 generate_ticket_callback(SSL *ssl, void *arg)
 {
-	struct client *c = SSL_get_app_data(ssl);
+	struct client *c = client_of(ssl);
 
 	(void)arg;
 	log_msg(LOG_DEBUG, "Generate session ticket callback");
@@ -282,7 +282,7 @@ verify_callback(int preverify, X509_STORE_CTX *store)
 {
 	SSL *ssl = X509_STORE_CTX_get_ex_data(store,
 	    SSL_get_ex_data_X509_STORE_CTX_idx());
-	struct client *c = SSL_get_app_data(ssl);
+	struct client *c = client_of(ssl);
 	int depth = X509_STORE_CTX_get_error_depth(store);
 	char *dn;
 	int ok;
@@ -374,10 +374,13 @@ verify_set_mode(const struct service *svc, SSL_CTX *ctx)
 int
 verify_session_outcome(struct client *c)
 {
-	const struct service *svc = c->svc;
-	int authenticated = c->psk_authenticated ||
-	    session_mark(SSL_get_session(c->ssl)) == MARK_YES;
+	const struct service *svc;
+	int authenticated;
 
+	CLIENT_CHECK(c);
+	svc = c->svc;
+	authenticated = c->psk_authenticated ||
+	    session_mark(SSL_get_session(c->ssl)) == MARK_YES;
 	if (svc->client || authenticated)
 		return 0;
 	if (svc->redirect.n > 0) {

@@ -8,11 +8,18 @@
  * that closes early, one that reads slowly through a tiny buffer so that
  * writes come back short; the TLS tests do the same through a TLS
  * connection. What io.c returned, what it left unread and what it logged
- * are checked.
+ * are checked. The "magic" cases hand a finished connection to the
+ * entries of the modules that io.c serves: each must stop at its check.
  */
 #include "unit.h"
 #include "io.h"
 #include "log.h"
+#include "network.h"
+#include "protocol.h"
+#include "tls.h"
+#include "transfer.h"
+#include "verify.h"
+#include <signal.h>
 
 #include <fcntl.h>
 #include <openssl/err.h>
@@ -343,11 +350,61 @@ START_TEST(tls_close_notify_in_the_middle)
 }
 END_TEST
 
+/*
+ * A connection already finished (its magic cleared by client.c) handed
+ * to a module's entry: each refuses it with panic(), never acts on it.
+ */
+static struct client stale;
+
+static void
+make_stale(void)
+{
+	memset(&stale, 0, sizeof(stale));
+	stale.svc = &svc;
+	stale.local_rfd = stale.local_wfd = stale.remote_fd = -1;
+}
+
+START_TEST(stale_tls_start)
+{
+	make_stale();
+	(void)tls_start(&stale);
+}
+END_TEST
+
+START_TEST(stale_transfer)
+{
+	make_stale();
+	(void)transfer(&stale);
+}
+END_TEST
+
+START_TEST(stale_net_connect)
+{
+	make_stale();
+	(void)net_connect(&stale);
+}
+END_TEST
+
+START_TEST(stale_protocol)
+{
+	make_stale();
+	(void)protocol_before_tls(&stale);
+}
+END_TEST
+
+START_TEST(stale_verify_outcome)
+{
+	make_stale();
+	(void)verify_session_outcome(&stale);
+}
+END_TEST
+
 static Suite *
 io_suite(void)
 {
 	Suite *s = suite_create("io");
 	TCase *plain = tcase_create("plain"), *tls = tcase_create("tls");
+	TCase *magic = tcase_create("magic");
 
 	tcase_set_timeout(plain, 30);
 	tcase_set_timeout(tls, 30);
@@ -360,8 +417,14 @@ io_suite(void)
 	tcase_add_test(plain, putline_masks_the_log);
 	tcase_add_test(tls, tls_lines_one_record_per_byte);
 	tcase_add_test(tls, tls_close_notify_in_the_middle);
+	tcase_add_test_raise_signal(magic, stale_tls_start, SIGABRT);
+	tcase_add_test_raise_signal(magic, stale_transfer, SIGABRT);
+	tcase_add_test_raise_signal(magic, stale_net_connect, SIGABRT);
+	tcase_add_test_raise_signal(magic, stale_protocol, SIGABRT);
+	tcase_add_test_raise_signal(magic, stale_verify_outcome, SIGABRT);
 	suite_add_tcase(s, plain);
 	suite_add_tcase(s, tls);
+	suite_add_tcase(s, magic);
 	return s;
 }
 
