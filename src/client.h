@@ -73,13 +73,17 @@ void	 client_main(const struct client_start *);
 		panic("%s: bad connection magic", __func__);		\
 } while (0)
 
-/* the connection an SSL object belongs to (set by tls.c) */
+/*
+ * The connection an SSL object belongs to (set by tls.c), or NULL for
+ * the one without: ctx.c's warm-up handshake with itself.
+ */
 static inline struct client *
 client_of(const SSL *ssl)
 {
 	struct client *c = SSL_get_app_data(ssl);
 
-	CLIENT_CHECK(c);
+	if (c != NULL)
+		CLIENT_CHECK(c);
 	return c;
 }
 
