@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
-"""Benchmarks: this daemon against the reference stunnel4, same run.
+"""Benchmarks: this daemon against the references, same run.
 
-Each round runs every measurement on both daemons, alternating which
-goes first, with the daemon pinned to CPU 0 and its load generators and
-backends on CPU 1. The report gives, per figure, the median of each
-daemon and the ratio ours/stunnel4 with its spread (min-max of the
-per-round ratios). Nothing here is a pass/fail test: machines are noisy.
+The daemons: ours; ours with "sandbox = no" (what the seccomp filter
+costs); Debian's stunnel4 (5.68, threads); upstream 5.75 built for fork
+and for threads (../shared/reference/stunnel-5.75, or $STUNNEL_575_DIR,
+left out when absent). Each round runs every measurement on each daemon,
+the order reversed every other round, with the daemon pinned to CPU 0
+and its load generators and backends on CPU 1. The report gives, per
+figure, the median of each daemon and the ratio of ours to each of the
+others with its spread (min-max of the per-round ratios). Nothing here
+is a pass/fail test: machines are noisy.
 
-  bench.py [--rounds N] [--bytes N] [--conns N] [--idle N] [--only NAME]
+  bench.py [--rounds N] [--bytes N] [--seconds S] [--idle N]
+           [--only FIGURE] [--daemons NAME,NAME...]
 
 Figures (see ../../../shared/reference/PERFORMANCE.md for the anchors):
   bulk-server   MB/s and daemon CPU s/GiB, TLS client -> daemon -> sink
@@ -93,13 +98,15 @@ def private_kib(pid):
 
 
 class Daemon:
-    def __init__(self, name, binary, tmp, cert):
+    def __init__(self, name, binary, tmp, cert, extra=""):
         self.name, self.binary, self.tmp, self.cert = name, binary, tmp, cert
+        self.extra = extra      # global options of this variant
 
     def start(self, sections):
         conf = os.path.join(self.tmp, self.name + ".conf")
         with open(conf, "w") as f:
             f.write("foreground = yes\nsyslog = no\ndebug = notice\n")
+            f.write(self.extra)
             f.write("output = %s\n" % os.path.join(self.tmp, self.name + ".log"))
             f.write(sections)
         self.proc = subprocess.Popen([self.binary, conf], stdin=subprocess.DEVNULL,
@@ -272,6 +279,63 @@ def idle_memory(d, nconn):
     return {"KiB/conn": (loaded - base) / nconn}
 
 
+def reference_575():
+    return os.environ.get("STUNNEL_575_DIR") or os.path.join(
+        TOP, "..", "shared", "reference", "stunnel-5.75")
+
+
+def make_daemons(args, tmp, cert):
+    """The daemons to compare, the first being ours: those whose binary
+    exists, restricted to --daemons when given."""
+    ref = reference_575()
+    known = [
+        ("ours", args.ours, ""),
+        ("ours-nosandbox", args.ours, "sandbox = no\n"),
+        ("stunnel4", args.reference, ""),
+        ("5.75-fork", os.path.join(ref, "stunnel-fork"), ""),
+        ("5.75-pthread", os.path.join(ref, "stunnel-pthread"), ""),
+    ]
+    wanted = args.daemons.split(",") if args.daemons else None
+    if wanted:
+        unknown = set(wanted) - {k[0] for k in known}
+        if unknown:
+            raise SystemExit("bench: unknown daemon(s) %s" % ", ".join(sorted(unknown)))
+        if "ours" not in wanted:
+            wanted.insert(0, "ours")
+    daemons = []
+    for name, binary, extra in known:
+        if wanted and name not in wanted:
+            continue
+        if not os.access(binary, os.X_OK):
+            if wanted or name == "ours":
+                raise SystemExit("bench: %s: %s not found" % (name, binary))
+            print("bench: %s left out: %s not found" % (name, binary))
+            continue
+        daemons.append(Daemon(name, binary, tmp, cert, extra))
+    return daemons
+
+
+def report(results, names):
+    """Per figure: each daemon's median, then ours/other ratios with spread."""
+    others = names[1:]
+    print("\nmedians")
+    print("%-20s %-12s" % ("figure", "unit") + "".join("%15s" % n for n in names))
+    for (name, unit), per in results.items():
+        print("%-20s %-12s" % (name, unit) +
+              "".join("%15.1f" % statistics.median(per[n]) for n in names))
+    print("\nratio ours/other, median of medians [min-max of the per-round ratios]")
+    print("%-20s %-12s" % ("figure", "unit") + "".join("%22s" % n for n in others))
+    for (name, unit), per in results.items():
+        cells = []
+        for n in others:
+            ratios = [a / b for a, b in zip(per["ours"], per[n]) if b]
+            med = statistics.median(per[n])
+            cells.append("%6.2f %s" % (statistics.median(per["ours"]) / med if med else 0,
+                                       "[%.2f-%.2f]" % (min(ratios), max(ratios))
+                                       if ratios else "-"))
+        print("%-20s %-12s" % (name, unit) + "".join("%22s" % c for c in cells))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
@@ -280,14 +344,14 @@ def main():
     ap.add_argument("--workers", type=int, default=4)
     ap.add_argument("--rtt-count", type=int, default=5000)
     ap.add_argument("--idle", type=int, default=100)
-    ap.add_argument("--only")
+    ap.add_argument("--only", help="one figure, or several separated by commas")
+    ap.add_argument("--daemons", help="among ours,ours-nosandbox,stunnel4,"
+                    "5.75-fork,5.75-pthread (ours always)")
     ap.add_argument("--ours", default=os.path.join(TOP, "src", "stunnel"))
     ap.add_argument("--reference", default="/usr/bin/stunnel4")
     args = ap.parse_args()
-    for tool in ("socat", args.reference, args.ours):
-        if subprocess.run(["sh", "-c", "command -v %s" % tool],
-                          capture_output=True).returncode != 0:
-            raise SystemExit("bench: %s not found" % tool)
+    if subprocess.run(["sh", "-c", "command -v socat"], capture_output=True).returncode:
+        raise SystemExit("bench: socat not found")
     tmp = tempfile.mkdtemp(prefix="stunnel-bench.")
     cert = os.path.join(tmp, "cert.pem")
     subprocess.run([os.path.join(TOP, "tools", "makecert.sh"), cert, "localhost"],
@@ -295,7 +359,7 @@ def main():
     rsa = os.path.join(tmp, "rsa.pem")
     subprocess.run([os.path.join(TOP, "tools", "makecert.sh"), rsa, "localhost"],
                    check=True, capture_output=True, env=dict(os.environ, MAKECERT_KEY="rsa"))
-    daemons = [Daemon("ours", args.ours, tmp, cert), Daemon("stunnel4", args.reference, tmp, cert)]
+    daemons = make_daemons(args, tmp, cert)
     figures = {
         "bulk-server": lambda d: bulk(d, args.bytes, False),
         "bulk-client": lambda d: bulk(d, args.bytes, True),
@@ -308,28 +372,26 @@ def main():
         "rtt": lambda d: rtt(d, args.rtt_count),
         "idle-memory": lambda d: idle_memory(d, args.idle),
     }
+    only = args.only.split(",") if args.only else None
+    if only and set(only) - set(figures):
+        raise SystemExit("bench: unknown figure(s) %s" %
+                         ", ".join(sorted(set(only) - set(figures))))
     results = {}
-    for rnd in range(args.rounds):
-        order = daemons if rnd % 2 == 0 else daemons[::-1]
-        for name, fn in figures.items():
-            if args.only and name != args.only:
-                continue
-            for d in order:
-                r = fn(d)
-                for k, v in r.items():
-                    results.setdefault((name, k), {}).setdefault(d.name, []).append(v)
-                print("round %d %-20s %-9s %s" % (rnd + 1, name, d.name,
-                      "  ".join("%s %.1f" % kv for kv in r.items())), flush=True)
-    print("\n%-20s %-12s %12s %12s %8s %16s" % ("figure", "unit", "ours", "stunnel4",
-                                                 "ratio", "spread"))
-    for (name, unit), per in results.items():
-        ours, ref = per["ours"], per["stunnel4"]
-        ratios = [a / b for a, b in zip(ours, ref) if b]
-        print("%-20s %-12s %12.1f %12.1f %8.2f %16s" % (
-            name, unit, statistics.median(ours), statistics.median(ref),
-            statistics.median(ours) / statistics.median(ref),
-            "[%.2f-%.2f]" % (min(ratios), max(ratios)) if ratios else "-"))
-    subprocess.run(["rm", "-rf", tmp])
+    try:
+        for rnd in range(args.rounds):
+            order = daemons if rnd % 2 == 0 else daemons[::-1]
+            for name, fn in figures.items():
+                if only and name not in only:
+                    continue
+                for d in order:
+                    r = fn(d)
+                    for k, v in r.items():
+                        results.setdefault((name, k), {}).setdefault(d.name, []).append(v)
+                    print("round %d %-20s %-15s %s" % (rnd + 1, name, d.name,
+                          "  ".join("%s %.1f" % kv for kv in r.items())), flush=True)
+        report(results, [d.name for d in daemons])
+    finally:
+        subprocess.run(["rm", "-rf", tmp])
 
 
 if __name__ == "__main__":
