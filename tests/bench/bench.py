@@ -22,6 +22,9 @@ Figures (see ../../../shared/reference/PERFORMANCE.md for the anchors):
   resume-*      resumed handshakes (TLS 1.3 tickets, TLS 1.2 tickets, TLS 1.2
                 session ids only): conn/s, CPU us/conn, share resumed
   rtt           64-byte echo round trips: p50 and p99 in us
+  first-byte    one client alone, one new TLS 1.3 connection at a time:
+                connect() to the first byte back (the handshake, a 1-byte
+                request echoed), p50 and p99 in us
   idle-memory   private memory + page tables per idle connection, KiB
 """
 import argparse
@@ -254,6 +257,39 @@ def rtt(d, count):
     return {"p50 us": float(out[1]), "p99 us": float(out[2])}
 
 
+def first_byte(d, count):
+    """COUNT connections one after the other, each on an idle daemon (the
+    previous connection's process has had time to end): connect() to the
+    first byte echoed, p50 and p99 in us."""
+    echo, echo_port = start_echo(d, "first")
+    acc = free_port()
+    d.start(section("first", acc, echo_port, d.cert))
+    os.sched_setaffinity(0, {1})
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    times = []
+    try:
+        for _ in range(count):
+            t0 = time.perf_counter()
+            raw = socket.create_connection(("127.0.0.1", acc))
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            s = ctx.wrap_socket(raw)
+            s.sendall(b"x")
+            s.recv(1)
+            times.append((time.perf_counter() - t0) * 1e6)
+            s.close()
+            time.sleep(0.01)
+    finally:
+        os.sched_setaffinity(0, set(range(os.cpu_count())))
+    d.stop()
+    echo.terminate()
+    echo.wait()
+    times.sort()
+    return {"p50 us": times[len(times) // 2], "p99 us": times[int(len(times) * 0.99)]}
+
+
 def idle_memory(d, nconn):
     echo, echo_port = start_echo(d, "idle")
     acc = free_port()
@@ -341,9 +377,10 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--bytes", type=int, default=1 << 30)
     ap.add_argument("--seconds", type=float, default=5)
-    ap.add_argument("--workers", type=int, default=4)
+    ap.add_argument("--workers", type=int, default=8)
     ap.add_argument("--rtt-count", type=int, default=5000)
     ap.add_argument("--idle", type=int, default=100)
+    ap.add_argument("--first-count", type=int, default=300)
     ap.add_argument("--only", help="one figure, or several separated by commas")
     ap.add_argument("--daemons", help="among ours,ours-nosandbox,stunnel4,"
                     "5.75-fork,5.75-pthread (ours always)")
@@ -370,6 +407,7 @@ def main():
         "resume-tls12-ticket": lambda d: run_clients(d, args.seconds, args.workers, "tls12-ticket"),
         "resume-tls12-id": lambda d: run_clients(d, args.seconds, args.workers, "tls12-id"),
         "rtt": lambda d: rtt(d, args.rtt_count),
+        "first-byte": lambda d: first_byte(d, args.first_count),
         "idle-memory": lambda d: idle_memory(d, args.idle),
     }
     only = args.only.split(",") if args.only else None
