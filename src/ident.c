@@ -39,8 +39,10 @@ ident_port(void)
 }
 
 /*
- * "remote , local : USERID : OS : user" -> user (trimmed), or NULL
- * after logging why not
+ * "remote , local : USERID : OS : user" -> user, or NULL after logging
+ * why not. As strict as stunnel: the type is " USERID " exactly, and
+ * only the spaces before the user are cut (a tab or a trailing space is
+ * part of a name that then does not match).
  */
 static char *
 parse_answer(char *line)
@@ -50,7 +52,7 @@ parse_answer(char *line)
 	if ((type = strchr(line, ':')) != NULL &&
 	    (os = strchr(type + 1, ':')) != NULL) {
 		*os = '\0';
-		if (strcmp(str_trim(type + 1), "USERID") != 0) {
+		if (strcmp(type + 1, " USERID ") != 0) {
 			log_msg(LOG_ERR, "Incorrect IDENT response type");
 			return NULL;
 		}
@@ -60,7 +62,9 @@ parse_answer(char *line)
 		log_msg(LOG_ERR, "Malformed IDENT response");
 		return NULL;
 	}
-	return str_trim(user + 1);
+	for (user++; *user == ' '; user++)
+		continue;
+	return user;
 }
 
 /* 0 if the peer's user is the configured one, -1 (logged) if not */

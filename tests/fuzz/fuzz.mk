@@ -21,7 +21,7 @@ FUZZ_LIBS = -lssl -lcrypto -lz -lpthread -ldl
 WRAPS = -Wl,--wrap=getaddrinfo,--wrap=connect,--wrap=bind,--wrap=poll
 
 TARGETS = fuzz_conffile fuzz_addr fuzz_psk fuzz_protocol fuzz_sessiond \
-	fuzz_handshake
+	fuzz_handshake fuzz_ident fuzz_ocsp
 CORE_SRCS := $(shell sed -n '/^libcore_la_SOURCES/,/^[^[:space:]]/p' \
 	$(SRCDIR)/src/Makefile.am | tr ' \t\\' '\n\n\n' | grep '\.c$$')
 CORE_OBJS = $(CORE_SRCS:%.c=$(OUT)/obj/%.o)

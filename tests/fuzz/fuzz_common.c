@@ -144,10 +144,21 @@ write_text(const char *name, const char *a, const char *b)
  * files, and the log in daemon mode writing nowhere (every line still
  * formatted and sanitized), or to stderr when FUZZ_LOG is set.
  */
+static void
+log_to(const char *output)
+{
+	struct log_config lc = { .level = LOG_DEBUG, .facility = LOG_DAEMON };
+
+	lc.use_stderr = getenv("FUZZ_LOG") != NULL;
+	lc.output = output;
+	lc.overwrite = 1;
+	if (log_open(&lc) < 0)
+		abort();
+}
+
 void
 fuzz_init(void)
 {
-	struct log_config lc = { .level = LOG_DEBUG, .facility = LOG_DAEMON };
 	const char *base = getenv("FUZZ_TMPDIR");
 
 	if (dir != NULL)
@@ -167,9 +178,34 @@ fuzz_init(void)
 	write_text("crl.pem", pem_crl, "");
 	write_text("psk.txt", psk_text, "");
 	signal(SIGPIPE, SIG_IGN);
-	lc.use_stderr = getenv("FUZZ_LOG") != NULL;
-	if (log_open(&lc) < 0)
+	log_to(NULL);
+}
+
+void
+fuzz_log_begin(void)
+{
+	char *path = fuzz_path("self-test.log");
+
+	log_to(path);
+	free(path);
+}
+
+char *
+fuzz_log_end(void)
+{
+	char *path = fuzz_path("self-test.log"), *text;
+	FILE *f = fopen(path, "r");
+	long len;
+
+	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0)
 		abort();
+	text = xmalloc((size_t)len + 1);
+	text[fread(text, 1, (size_t)len, f)] = '\0';
+	fclose(f);
+	free(path);
+	log_to(NULL);
+	return text;
 }
 
 /*

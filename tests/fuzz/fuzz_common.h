@@ -29,6 +29,14 @@ size_t	 fuzz_split(const uint8_t *, size_t, const char *, struct fuzz_part *,
 struct global *fuzz_load_text(const char *);
 
 /*
+ * For a self-test: the daemon's log goes to a file of the scratch
+ * directory from fuzz_log_begin() until fuzz_log_end(), which returns
+ * the lines written (to be freed) and makes the log quiet again.
+ */
+void	 fuzz_log_begin(void);
+char	*fuzz_log_end(void);
+
+/*
  * The next connect() made by the daemon's code gets a socketpair whose
  * other end has sent DATA (then EOF for a stream, one datagram for
  * SOCK_DGRAM); any other connect() fails with ECONNREFUSED.

@@ -1,11 +1,18 @@
 #!/usr/bin/env python3
-"""tests/fuzz/mkseeds.py: write the seed corpora of fuzz_protocol,
-fuzz_addr, fuzz_psk and fuzz_sessiond (real dialogues and files, in the
-input layouts the targets' comments describe) into corpus/. Run it again
+"""tests/fuzz/mkseeds.py [TARGET...]: write the seed corpora of
+fuzz_protocol, fuzz_addr, fuzz_psk, fuzz_sessiond, fuzz_ident and
+fuzz_ocsp (default: all of them; real dialogues and files, in the input
+layouts the targets' comments describe) into corpus/. Run it again
 after changing a layout; fuzz_conffile's seeds come from tests/corpus,
-fuzz_handshake's are captured ClientHellos (see README.md)."""
+fuzz_handshake's are captured ClientHellos (see README.md). fuzz_ocsp's
+are OCSP responses made with "openssl ocsp" about the certificate of
+the test CA in fuzz_ocsp.c, new signatures on each run."""
 import os
+import re
 import struct
+import subprocess
+import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MARK = b"=====\n"
@@ -162,8 +169,187 @@ def sessiond_seeds():
     write("fuzz_sessiond", "malformed", bytes([32]) + sid + b"\x02\x81")
 
 
+def ident_seeds():
+    replies = {
+        "passed": b"40000 , 0 : USERID : UNIX : fuzzuser\r\n",
+        "refused": b"40000 , 0 : USERID : OTHER : mallory\r\n",
+        "charset": b"40000,0:USERID:UNIX,UTF-8:  fuzzuser  \r\n",
+        "colon-in-user": b"40000 , 0 : USERID : UNIX : fuzz:user\r\n",
+        "error": b"40000 , 0 : ERROR : NO-USER\r\n",
+        "malformed": b"40000 , 0\r\n",
+        "lf-only": b"40000 , 0 : USERID : UNIX : fuzzuser\n",
+        "no-eol": b"40000 , 0 : USERID : UNIX : fuzzuser",
+        "nul": b"40000 , 0 : USERID : UNIX : fuzz\0user\r\n",
+        "long": b"40000 , 0 : USERID : UNIX : " + b"u" * 1200 + b"\r\n",
+        "empty": b"",
+    }
+    for name, reply in replies.items():
+        write("fuzz_ident", name, reply)
+
+
+# the order of fuzz_ocsp.c's table: a seed's first byte is the index
+OCSP_SECTIONS = ["server", "server-nonce", "server-aia", "server-nosigs",
+                 "client", "client-staple", "staple-server"]
+
+
+def ocsp_pki(tmp):
+    """fuzz_ocsp.c's certificates and keys as files in TMP, a responder
+    certificate of its CA and a responder of no CA's"""
+    with open(os.path.join(HERE, "fuzz_ocsp.c")) as f:
+        text = f.read()
+    for name, body in re.findall(r'static const char pem_(\w+)\[\] =\n'
+                                 r'((?:\s*".*"\n)+)', text):
+        pem = "".join(re.findall(r'"(.*)"', body)).replace("\\n", "\n")
+        with open(os.path.join(tmp, name + ".pem"), "w") as f:
+            f.write(pem)
+
+    def run(*args):
+        subprocess.run(["openssl"] + list(args), cwd=tmp, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(os.path.join(tmp, "resp.ext"), "w") as f:
+        f.write("basicConstraints = CA:FALSE\n"
+                "keyUsage = critical, digitalSignature\n"
+                "extendedKeyUsage = OCSPSigning\n")
+    for who in ("resp", "rogue"):
+        run("req", "-new", "-newkey", "ec", "-pkeyopt",
+            "ec_paramgen_curve:P-256", "-nodes", "-subj",
+            "/CN=fuzz OCSP responder", "-keyout", who + "-key.pem",
+            "-out", who + ".csr")
+    run("x509", "-req", "-in", "resp.csr", "-CA", "ocsp_ca.pem", "-CAkey",
+        "ocsp_ca_key.pem", "-set_serial", "0x1002", "-days", "36500",
+        "-extfile", "resp.ext", "-out", "resp.pem")
+    run("x509", "-req", "-in", "rogue.csr", "-key", "rogue-key.pem",
+        "-days", "36500", "-extfile", "resp.ext", "-out", "rogue.pem")
+    run("ocsp", "-issuer", "ocsp_ca.pem", "-cert", "ocsp_leaf.pem",
+        "-no_nonce", "-reqout", "req.der")
+    run("ocsp", "-issuer", "ocsp_ca.pem", "-cert", "ocsp_leaf.pem",
+        "-nonce", "-reqout", "req-nonce.der")
+    run("ocsp", "-issuer", "ocsp_ca.pem", "-cert", "ocsp_ca.pem",
+        "-no_nonce", "-reqout", "req-other.der")
+    return run
+
+
+def ocsp_response(tmp, run, status="good", signer="ocsp_ca", req="req",
+                  extra=()):
+    """the DER answer of "openssl ocsp" (its responder mode) to REQ"""
+    lines = {
+        "good": "V\t21261113000000Z\t\t1001\tunknown\t/CN=localhost\n",
+        "revoked": "R\t21261113000000Z\t261201000000Z,keyCompromise\t1001"
+                   "\tunknown\t/CN=localhost\n",
+        "unknown": "",
+    }
+    with open(os.path.join(tmp, "index.txt"), "w") as f:
+        f.write(lines[status])
+    key = "ocsp_ca_key" if signer == "ocsp_ca" else signer + "-key"
+    run("ocsp", "-index", "index.txt", "-CA", "ocsp_ca.pem", "-rsigner",
+        signer + ".pem", "-rkey", key + ".pem", "-reqin", req + ".der",
+        "-respout", "resp.der", *extra)
+    with open(os.path.join(tmp, "resp.der"), "rb") as f:
+        return f.read()
+
+
+def http(der, head=b"HTTP/1.0 200 OK\r\n"
+         b"Content-Type: application/ocsp-response\r\n", length=True):
+    if length:
+        head += b"Content-Length: %d\r\n" % len(der)
+    return head + b"\r\n" + der
+
+
+def ocsp_seed(section, name, reply=b"", staple=None):
+    data = bytes([OCSP_SECTIONS.index(section)]) + reply
+    if staple is not None:
+        data += MARK + staple
+    write("fuzz_ocsp", section + "." + name, data)
+
+
+def ocsp_seeds():
+    with tempfile.TemporaryDirectory() as tmp:
+        run = ocsp_pki(tmp)
+        long = ("-ndays", "36500")
+        resp = {
+            "good": ocsp_response(tmp, run, extra=long),
+            "revoked": ocsp_response(tmp, run, "revoked", extra=long),
+            "unknown": ocsp_response(tmp, run, "unknown", extra=long),
+            "delegated": ocsp_response(tmp, run, signer="resp", extra=long),
+            "delegated-nocerts": ocsp_response(
+                tmp, run, signer="resp", extra=long + ("-resp_no_certs",)),
+            "keyid": ocsp_response(tmp, run, "revoked",
+                                   extra=long + ("-resp_key_id",)),
+            "rogue": ocsp_response(tmp, run, signer="rogue", extra=long),
+            "other-cert": ocsp_response(tmp, run, req="req-other",
+                                        extra=long),
+            "nonce": ocsp_response(tmp, run, req="req-nonce", extra=long),
+            "no-next-update": ocsp_response(tmp, run),
+            # nextUpdate a minute after making it: expired when fuzzed
+            "expired": ocsp_response(tmp, run, extra=("-nmin", "1")),
+        }
+    # responseStatus alone: malformedRequest, internalError, tryLater,
+    # sigRequired, unauthorized
+    errors = {"malformed": 1, "internal": 2, "try-later": 3,
+              "sig-required": 5, "unauthorized": 6}
+    for name, der in resp.items():
+        for section in ("server", "server-nosigs"):
+            ocsp_seed(section, name, http(der))
+        ocsp_seed("client-staple", name, staple=der)
+    for name, code in errors.items():
+        der = bytes([0x30, 0x03, 0x0a, 0x01, code])
+        ocsp_seed("server", name, http(der))
+        ocsp_seed("client-staple", name, staple=der)
+    good = resp["good"]
+    ocsp_seed("server-nonce", "nonce", http(resp["nonce"]))
+    ocsp_seed("server-nonce", "no-nonce", http(good))
+    ocsp_seed("server-aia", "good", http(good))
+    ocsp_seed("server-aia", "unknown", http(resp["unknown"]))
+    ocsp_seed("client", "responder-good", http(good))
+    ocsp_seed("client", "responder-revoked", http(resp["revoked"]))
+    ocsp_seed("client", "staple-unknown-responder-good", http(good),
+              resp["unknown"])
+    ocsp_seed("client", "staple-garbage-responder-good", http(good),
+              b"\x30\x82\xff\xff")
+    ocsp_seed("staple-server", "good", http(good))
+    ocsp_seed("staple-server", "try-later", http(b"\x30\x03\x0a\x01\x03"))
+    # the HTTP around a good answer, as responders and proxies send it
+    ctype = b"Content-Type: application/ocsp-response\r\n"
+    chunks = b"%x\r\n" % 16 + good[:16] + b"\r\n" + \
+        b"%x\r\n" % (len(good) - 16) + good[16:] + b"\r\n0\r\n\r\n"
+    variants = {
+        "http11-close-no-length": http(good, b"HTTP/1.1 200 OK\r\n" + ctype +
+                                       b"Connection: close\r\n", False),
+        "chunked": http(b"", b"HTTP/1.1 200 OK\r\n" + ctype +
+                        b"Transfer-Encoding: chunked\r\n", False) + chunks,
+        "odd-headers": http(good, b"HTTP/1.1 200 Fine\r\n"
+                            b"content-type:application/ocsp-response\r\n"
+                            b"X-Folded: one\r\n  two\r\n"
+                            b"Cache-Control: max-age=3600, public\r\n"
+                            b"X-Long: " + b"x" * 300 + b"\r\n"),
+        "lf-only": b"HTTP/1.0 200 OK\nContent-Type: application/ocsp-"
+                   b"response\nContent-Length: %d\n\n" % len(good) + good,
+        "no-reason": http(good, b"HTTP/1.0 200\r\n" + ctype),
+        "continue": b"HTTP/1.1 100 Continue\r\n\r\n" + http(good),
+        "length-short": http(good, b"HTTP/1.0 200 OK\r\n" + ctype +
+                             b"Content-Length: 10\r\n", False),
+        "length-long": http(good, b"HTTP/1.0 200 OK\r\n" + ctype +
+                            b"Content-Length: 100000\r\n", False),
+        "length-negative": http(good, b"HTTP/1.0 200 OK\r\n" + ctype +
+                                b"Content-Length: -1\r\n", False),
+        "text-html": http(good, b"HTTP/1.0 200 OK\r\n"
+                          b"Content-Type: text/html\r\n"),
+        "500": http(b"<html>Internal Server Error</html>\n",
+                    b"HTTP/1.1 500 Internal Server Error\r\n"
+                    b"Content-Type: text/html\r\n"),
+        "301": http(b"", b"HTTP/1.1 301 Moved Permanently\r\n"
+                    b"Location: http://127.0.0.1:9/elsewhere\r\n"),
+        "not-http": b"SSH-2.0-OpenSSH_9.2\r\n",
+        "headers-only": b"HTTP/1.0 200 OK\r\n" + ctype,
+    }
+    for name, reply in variants.items():
+        ocsp_seed("server", "http-" + name, reply)
+
+
+SEEDS = {"fuzz_protocol": protocol_seeds, "fuzz_addr": addr_seeds,
+         "fuzz_psk": psk_seeds, "fuzz_sessiond": sessiond_seeds,
+         "fuzz_ident": ident_seeds, "fuzz_ocsp": ocsp_seeds}
+
 if __name__ == "__main__":
-    protocol_seeds()
-    addr_seeds()
-    psk_seeds()
-    sessiond_seeds()
+    for target in sys.argv[1:] or SEEDS:
+        SEEDS[target]()

@@ -62,7 +62,6 @@ expect() {  # SECTION VERDICT LINE-PATTERN...
     shift 2
     got=$(get "$s")
     [ "$got" = "$want" ] || bad "$s: $got, wanted $want"
-    sleep 0.3
     lines=$(lib_conn_log "$TEST_TMP/d.out" "$s")
     for pat in "$@"; do
         grep -q -- "$pat" <<<"$lines" || bad "$s: no line like '$pat'"

@@ -60,7 +60,16 @@ if command -v stunnel4 >/dev/null; then
     pr=$(lib_port ref shared)
     if [ -n "$pr" ]; then
         got=$(sessions 1.2 "$pa" "$pr" "$pa")
-        [ "$got" = "new x reused x reused x " ] || bad "ours -> stunnel4 -> ours: $got"
+        # stunnel4 waits for the cache server's answer for a short
+        # while: on a loaded machine the Python cache server may answer
+        # too late, which stunnel4 logs; only then is it tried again
+        if [ "$got" != "new x reused x reused x " ] &&
+           grep -q 'cache_transfer: recv timeout' "$TEST_TMP/ref.out"; then
+            echo "stunnel4 timed out waiting for the cache server: once more"
+            got=$(sessions 1.2 "$pa" "$pr" "$pa")
+        fi
+        [ "$got" = "new x reused x reused x " ] || {
+            bad "ours -> stunnel4 -> ours: $got"; sed 's/^/    /' "$TEST_TMP/ref.out"; }
         got=$(sessions 1.2 "$pr" "$pb")
         [ "$got" = "new x reused x " ] || bad "stunnel4 -> ours: $got"
     else

@@ -161,11 +161,18 @@ lib_load() {
 }
 
 # lib_conn_log LOG SECTION: the lines of LOG of the last connection that
-# SECTION accepted (status 1 if it accepted none)
+# SECTION accepted (status 1 if it accepted none), once it has ended
+# (its closing line is there, waited for up to 10 s: the peer may see
+# the end before the connection process has logged its last lines)
 lib_conn_log() {
-    local id
+    local id i
     id=$(sed -n "s/.*LOG[0-9]\[\([0-9]*\)\]: Service \[$2\] accepted connection from .*/\1/p" "$1" | tail -n 1)
-    [ -n "$id" ] && grep "LOG[0-9]\[$id\]:" "$1"
+    [ -n "$id" ] || return 1
+    for ((i = 0; i < 200; i++)); do
+        grep -Eq "LOG[0-9]\[$id\]: (Connection (closed|reset): |Service \[.*\] finished)" "$1" && break
+        sleep 0.05
+    done
+    grep "LOG[0-9]\[$id\]:" "$1"
 }
 
 # lib_port NAME SERVICE: the port the daemon NAME bound for SERVICE
