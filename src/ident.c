@@ -12,6 +12,7 @@
 #include "io.h"
 #include "log.h"
 #include "network.h"
+#include "util.h"
 
 #include <netdb.h>
 #include <netinet/in.h>
@@ -67,6 +68,33 @@ parse_answer(char *line)
 	return user;
 }
 
+/*
+ * The line exchanged with the ident server: LINE (IO_LINE_MAX bytes)
+ * comes from the heap, since a frame that large would have every
+ * connection process touch 64 KiB of stack (the compiler probes each
+ * page) whether or not the service asks ident. 0 if the server named
+ * the configured user.
+ */
+static int
+ask(struct client *c, int fd, const struct sockaddr_storage *local,
+    char *line)
+{
+	const char *user;
+
+	snprintf(line, IO_LINE_MAX, "%d , %d", port_of(&c->peer.sa),
+	    port_of(local));
+	if (io_putline(c, fd, line, NULL) < 0 ||
+	    io_getline(c, fd, line, IO_LINE_MAX) < 0 ||
+	    (user = parse_answer(line)) == NULL)
+		return -1;
+	if (strcmp(user, c->svc->ident) != 0) {
+		log_msg(LOG_WARNING, "Connection from %s REFUSED by IDENT "
+		    "(user \"%s\")", c->peer_text, user);
+		return -1;
+	}
+	return 0;
+}
+
 /* 0 if the peer's user is the configured one, -1 (logged) if not */
 int
 ident_check(struct client *c)
@@ -74,8 +102,8 @@ ident_check(struct client *c)
 	struct sockaddr_storage local;
 	socklen_t len = sizeof(local);
 	struct addr server;
-	char line[IO_LINE_MAX], *user;
-	int fd, ok;
+	char *line;
+	int fd, rc;
 
 	CLIENT_CHECK(c);
 	if (c->svc->ident == NULL || c->peer.len == 0)
@@ -99,18 +127,11 @@ ident_check(struct client *c)
 	if (fd < 0)
 		return -1;
 	log_msg(LOG_DEBUG, "IDENT server connected");
-	snprintf(line, sizeof(line), "%d , %d", port_of(&c->peer.sa),
-	    port_of(&local));
-	ok = io_putline(c, fd, line, NULL) == 0 &&
-	    io_getline(c, fd, line, sizeof(line)) == 0;
+	line = xmalloc(IO_LINE_MAX);
+	rc = ask(c, fd, &local, line);
+	free(line);
 	close(fd);
-	if (!ok || (user = parse_answer(line)) == NULL)
-		return -1;
-	if (strcmp(user, c->svc->ident) != 0) {
-		log_msg(LOG_WARNING, "Connection from %s REFUSED by IDENT "
-		    "(user \"%s\")", c->peer_text, user);
-		return -1;
-	}
-	log_msg(LOG_INFO, "IDENT authentication passed");
-	return 0;
+	if (rc == 0)
+		log_msg(LOG_INFO, "IDENT authentication passed");
+	return rc;
 }

@@ -89,6 +89,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
  * and its log line: should the harness stop reaching the comparison (a
  * field of struct client it does not set, a connect that no longer goes
  * through the stand-in), it stops here instead of fuzzing failures only.
+ * Parsed as strictly as stunnel 5.75: a trailing space is part of the
+ * user, the type is " USERID " exactly.
  */
 static void
 self_test(void)
@@ -102,7 +104,11 @@ self_test(void)
 	      "IDENT authentication passed" },
 	    { "40000 , 0 : USERID : UNIX : mallory\r\n", -1,
 	      "REFUSED by IDENT (user \"mallory\")" },
+	    { "40000 , 0 : USERID : UNIX :  fuzzuser \r\n", -1,
+	      "REFUSED by IDENT (user \"fuzzuser \")" },
 	    { "40000 , 0 : ERROR : NO-USER\r\n", -1,
+	      "Incorrect IDENT response type" },
+	    { "40000,0:USERID:UNIX:fuzzuser\r\n", -1,
 	      "Incorrect IDENT response type" },
 	    { "40000 , 0\r\n", -1, "Malformed IDENT response" },
 	};

@@ -259,7 +259,7 @@ run(const uint8_t *data, size_t size)
 		SSL_set_accept_state(peer);
 	else
 		SSL_set_connect_state(peer);
-	if (svc == services[ARRAY_SIZE(names) - 1] &&
+	if (strcmp(svc->name, "staple-server") == 0 &&
 	    !SSL_set_tlsext_status_type(peer, TLSEXT_STATUSTYPE_ocsp))
 		abort();
 	if (pthread_create(&peer_thread, NULL, peer_main, peer) != 0)

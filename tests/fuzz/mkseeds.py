@@ -173,7 +173,10 @@ def ident_seeds():
     replies = {
         "passed": b"40000 , 0 : USERID : UNIX : fuzzuser\r\n",
         "refused": b"40000 , 0 : USERID : OTHER : mallory\r\n",
-        "charset": b"40000,0:USERID:UNIX,UTF-8:  fuzzuser  \r\n",
+        "charset": b"40000 , 0 : USERID : UNIX,UTF-8 :  fuzzuser\r\n",
+        "tight": b"40000,0:USERID:UNIX:fuzzuser\r\n",
+        "trailing-space": b"40000 , 0 : USERID : UNIX : fuzzuser \r\n",
+        "tab-user": b"40000 , 0 : USERID : UNIX :\tfuzzuser\r\n",
         "colon-in-user": b"40000 , 0 : USERID : UNIX : fuzz:user\r\n",
         "error": b"40000 , 0 : ERROR : NO-USER\r\n",
         "malformed": b"40000 , 0\r\n",

@@ -11,7 +11,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-targets=${*:-fuzz_conffile fuzz_addr fuzz_psk fuzz_protocol fuzz_sessiond fuzz_handshake}
+targets=${*:-fuzz_conffile fuzz_addr fuzz_psk fuzz_protocol fuzz_sessiond \
+    fuzz_handshake fuzz_ident fuzz_ocsp}
 out=${FUZZ_BUILD:-$PWD/fuzz-build}
 export FUZZ_BUILD=$out
 
