@@ -2,7 +2,8 @@
 """Benchmarks: this daemon against the references, same run.
 
 The daemons: ours; ours with "sandbox = no" (what the seccomp filter
-costs); Debian's stunnel4 (5.68, threads); upstream 5.75 built for fork
+costs); with --baseline, another build of ours (before a change);
+Debian's stunnel4 (5.68, threads); upstream 5.75 built for fork
 and for threads (../shared/reference/stunnel-5.75, or $STUNNEL_575_DIR,
 left out when absent). Each round runs every measurement on each daemon,
 the order reversed every other round, with the daemon pinned to CPU 0
@@ -327,6 +328,7 @@ def make_daemons(args, tmp, cert):
     known = [
         ("ours", args.ours, ""),
         ("ours-nosandbox", args.ours, "sandbox = no\n"),
+        ("baseline", args.baseline, ""),
         ("stunnel4", args.reference, ""),
         ("5.75-fork", os.path.join(ref, "stunnel-fork"), ""),
         ("5.75-pthread", os.path.join(ref, "stunnel-pthread"), ""),
@@ -341,6 +343,8 @@ def make_daemons(args, tmp, cert):
     daemons = []
     for name, binary, extra in known:
         if wanted and name not in wanted:
+            continue
+        if name == "baseline" and not binary:
             continue
         if not os.access(binary, os.X_OK):
             if wanted or name == "ours":
@@ -382,10 +386,12 @@ def main():
     ap.add_argument("--idle", type=int, default=100)
     ap.add_argument("--first-count", type=int, default=300)
     ap.add_argument("--only", help="one figure, or several separated by commas")
-    ap.add_argument("--daemons", help="among ours,ours-nosandbox,stunnel4,"
+    ap.add_argument("--daemons", help="among ours,ours-nosandbox,baseline,stunnel4,"
                     "5.75-fork,5.75-pthread (ours always)")
     ap.add_argument("--ours", default=os.path.join(TOP, "src", "stunnel"))
     ap.add_argument("--reference", default="/usr/bin/stunnel4")
+    ap.add_argument("--baseline", help="another build of ours (before a change), "
+                    "measured as the daemon \"baseline\"")
     args = ap.parse_args()
     if subprocess.run(["sh", "-c", "command -v socat"], capture_output=True).returncode:
         raise SystemExit("bench: socat not found")
