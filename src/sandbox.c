@@ -430,39 +430,72 @@ own_provider(OSSL_PROVIDER *prov, void *foreign)
 	return 0;
 }
 
+static int confinable;		/* 0: not judged yet, 1: yes, -1: no */
+static char why_not[160];
+
 /*
- * Whether this process can be confined: once per process, with one
- * debug line when it cannot. NO_NEW_PRIVS is set here, before the first
- * filter.
+ * Whether connection processes can be confined: the engines and the
+ * providers loaded decide, and the kernel. Judged by the parent after
+ * each load (sandbox_prepare()), which every child inherits: walking
+ * OpenSSL's providers in each child cost some 4 % of its CPU.
+ */
+static void
+judge(void)
+{
+	uint32_t action = SECCOMP_RET_KILL_PROCESS;
+	const char *foreign = NULL;
+
+	confinable = -1;
+	if (engine_count() > 0) {
+		snprintf(why_not, sizeof(why_not), "an engine may need any "
+		    "system call");
+		return;
+	}
+	if (!OSSL_PROVIDER_do_all(NULL, own_provider, &foreign)) {
+		snprintf(why_not, sizeof(why_not), "provider %s may need any "
+		    "system call", foreign);
+		return;
+	}
+	if (syscall(__NR_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) < 0) {
+		snprintf(why_not, sizeof(why_not), "%s (%d)", strerror(errno),
+		    errno);
+		return;
+	}
+	confinable = 1;
+}
+
+void
+sandbox_prepare(void)
+{
+	judge();
+}
+
+/*
+ * Whether this process can be confined, with one debug line per process
+ * when it cannot. NO_NEW_PRIVS is set here, before the first filter.
  */
 static int
 possible(void)
 {
-	static int state;	/* 0: not known yet, 1: yes, -1: no */
-	uint32_t action = SECCOMP_RET_KILL_PROCESS;
-	const char *foreign = NULL;
+	static int told, no_new_privs;
 
-	if (state != 0)
-		return state > 0;
-	state = -1;
-	if (engine_count() > 0) {
-		log_msg(LOG_DEBUG, "Seccomp filter not installed: an engine "
-		    "may need any system call");
-		return 0;
+	if (confinable == 0)		/* inetd mode: nobody judged before */
+		judge();
+	if (confinable > 0 && !no_new_privs) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+			confinable = -1;
+			snprintf(why_not, sizeof(why_not), "%s (%d)",
+			    strerror(errno), errno);
+		} else {
+			no_new_privs = 1;
+		}
 	}
-	if (!OSSL_PROVIDER_do_all(NULL, own_provider, &foreign)) {
-		log_msg(LOG_DEBUG, "Seccomp filter not installed: provider %s "
-		    "may need any system call", foreign);
-		return 0;
-	}
-	if (syscall(__NR_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) < 0 ||
-	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		log_msg(LOG_DEBUG, "Seccomp filter not installed: %s (%d)",
-		    strerror(errno), errno);
-		return 0;
-	}
-	state = 1;
-	return 1;
+	if (confinable > 0)
+		return 1;
+	if (!told)
+		log_msg(LOG_DEBUG, "Seccomp filter not installed: %s", why_not);
+	told = 1;
+	return 0;
 }
 
 /* a new handshake in the transfer would need the first stage's calls */
@@ -530,6 +563,11 @@ sandbox_enter(struct client *c, enum sandbox_stage stage)
 }
 
 #else
+
+void
+sandbox_prepare(void)
+{
+}
 
 int
 sandbox_enter(struct client *c, enum sandbox_stage stage)

@@ -9,6 +9,7 @@ enum sandbox_stage {
 	SANDBOX_TRANSFER	/* everything connected: the pump and the end */
 };
 
+void	 sandbox_prepare(void);
 int	 sandbox_enter(struct client *, enum sandbox_stage);
 
 #endif

@@ -23,6 +23,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "mapshare.h"
+#include "sandbox.h"
 #include "sockopt.h"
 #include "systemd.h"
 
@@ -654,7 +655,9 @@ reload(void)
 	if (log_open(&lc) < 0)
 		log_msg(LOG_ERR, "Cannot open log file: %s", config->output);
 	set_clients_allowed();
-	mapshare_prepare();	/* an engine or a provider may be new */
+	/* an engine or a provider may be new */
+	mapshare_prepare();
+	sandbox_prepare();
 	if (start_all_exec_connect() < 0)
 		rc = -1;
 	systemd_ready(rc < 0 ? "Configuration reloaded, but some services "
@@ -773,6 +776,7 @@ server_run(struct global *g, const char *path, const char *fd)
 	config_fd = fd;
 	set_clients_allowed();
 	mapshare_prepare();
+	sandbox_prepare();
 	if (start_all_exec_connect() < 0) {
 		/* as stunnel: the daemon does not start without them */
 		log_msg(LOG_CRIT, "Failed to start exec+connect services");
