@@ -213,18 +213,35 @@ share_small(const struct mapping *m)
 		fatal("mprotect: %s", strerror(errno));
 }
 
+/* what the code mappings are: a reload that loaded nothing new skips */
+static unsigned long
+code_signature(void)
+{
+	unsigned long sig = 0;
+	size_t i;
+
+	for (i = 0; i < nall; i++)
+		if (all[i].prot & PROT_EXEC)
+			sig = sig * 31 + all[i].inode + all[i].start;
+	return sig + nall;
+}
+
 void
 mapshare_prepare(void)
 {
+	static unsigned long done;
 	size_t i;
 
-	if (huge_pages_possible()) {
-		read_maps();
-		share_huge();
-	}
-	/* again: the huge pages are anonymous now, no longer the file's */
 	read_maps();
+	if (done != 0 && code_signature() == done)
+		return;
+	if (huge_pages_possible()) {
+		share_huge();
+		read_maps();	/* the huge pages are no longer the file's */
+	}
 	for (i = 0; i < nall; i++)
 		if (shareable(&all[i]))
 			share_small(&all[i]);
+	read_maps();
+	done = code_signature();
 }
