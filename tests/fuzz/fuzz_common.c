@@ -230,15 +230,19 @@ fuzz_split(const uint8_t *data, size_t size, const char *mark,
 	return n;
 }
 
-/* a fixed configuration the target serves from; it must load */
+/*
+ * The fixed configuration the target serves from, FORMAT with the
+ * scratch directory for its "%1$s"; it must load.
+ */
 struct global *
-fuzz_load_text(const char *text)
+fuzz_load_config(const char *format)
 {
 	enum load_failure why;
 	struct global *g;
-	char *path;
+	char *text = xasprintf(format, fuzz_dir()), *path;
 
 	fuzz_write("fixed.conf", text, strlen(text));
+	free(text);
 	path = fuzz_path("fixed.conf");
 	g = conffile_load(path, NULL, &why);
 	free(path);
@@ -248,6 +252,19 @@ fuzz_load_text(const char *text)
 		abort();
 	}
 	return g;
+}
+
+/* the section NAME of G; it must be there */
+struct service *
+fuzz_section(const struct global *g, const char *name)
+{
+	struct service *s;
+
+	for (s = g->services; s != NULL; s = s->next)
+		if (s->name != NULL && strcmp(s->name, name) == 0)
+			return s;
+	fprintf(stderr, "fuzz: no section [%s]\n", name);
+	abort();
 }
 
 void

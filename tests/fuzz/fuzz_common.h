@@ -26,7 +26,8 @@ char	*fuzz_path(const char *);
 void	 fuzz_write(const char *, const void *, size_t);
 size_t	 fuzz_split(const uint8_t *, size_t, const char *, struct fuzz_part *,
 	    size_t);
-struct global *fuzz_load_text(const char *);
+struct global *fuzz_load_config(const char *);
+struct service *fuzz_section(const struct global *, const char *);
 
 /*
  * For a self-test: the daemon's log goes to a file of the scratch

@@ -64,29 +64,20 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct service *s;
 	const char *why;
-	char *text;
 	size_t i;
 
 	(void)argc;
 	(void)argv;
 	fuzz_init();
-	text = xasprintf(config, fuzz_dir());
-	g = fuzz_load_text(text);
-	free(text);
+	g = fuzz_load_config(config);
 	/*
 	 * a seccomp filter would outlive the run, in the fuzzer's own
 	 * process: "sandbox = no", where the daemon has that option
 	 */
 	(void)options_set(g, g->defaults, "sandbox", "no", &why);
-	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		for (s = g->services; s != NULL; s = s->next)
-			if (strcmp(s->name, names[i]) == 0)
-				services[i] = s;
-		if (services[i] == NULL)
-			abort();
-	}
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		services[i] = fuzz_section(g, names[i]);
 	return 0;
 }
 

@@ -66,14 +66,11 @@ run(const uint8_t *data, size_t size)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char *text;
 
 	(void)argc;
 	(void)argv;
 	fuzz_init();
-	text = xasprintf(config, fuzz_dir());
-	g = fuzz_load_text(text);
-	free(text);
+	g = fuzz_load_config(config);
 	if (g->services == NULL || g->services->ident == NULL)
 		abort();
 	/* never connected nor bound: what getsockname() sees of it */

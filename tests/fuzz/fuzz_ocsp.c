@@ -181,7 +181,6 @@ pem_read(const char *pem, int is_key)
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	struct service *s;
 	char *text;
 	size_t i;
 
@@ -194,16 +193,9 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_write("ocsp-leaf-key.pem", pem_ocsp_leaf_key,
 	    strlen(pem_ocsp_leaf_key));
 	fuzz_write("ocsp-ca.pem", pem_ocsp_ca, strlen(pem_ocsp_ca));
-	text = xasprintf(config, fuzz_dir());
-	g = fuzz_load_text(text);
-	free(text);
-	for (i = 0; i < ARRAY_SIZE(names); i++) {
-		for (s = g->services; s != NULL; s = s->next)
-			if (strcmp(s->name, names[i]) == 0)
-				services[i] = s;
-		if (services[i] == NULL)
-			abort();
-	}
+	g = fuzz_load_config(config);
+	for (i = 0; i < ARRAY_SIZE(names); i++)
+		services[i] = fuzz_section(g, names[i]);
 	peer_client = peer_ctx(TLS_client_method());
 	peer_server = peer_ctx(TLS_server_method());
 	SSL_CTX_set_tlsext_status_cb(peer_server, staple_cb);

@@ -115,32 +115,18 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 static void self_test(void);
 static int run(const uint8_t *, size_t);
 
-static struct service *
-find(const char *name)
-{
-	struct service *s;
-
-	for (s = g->services; s != NULL; s = s->next)
-		if (strcmp(s->name, name) == 0)
-			return s;
-	fprintf(stderr, "fuzz: no section [%s]\n", name);
-	abort();
-}
-
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char *text, *cert;
+	char *cert;
 	size_t i;
 
 	(void)argc;
 	(void)argv;
 	fuzz_init();
-	text = xasprintf(config, fuzz_dir());
-	g = fuzz_load_text(text);
-	free(text);
+	g = fuzz_load_config(config);
 	for (i = 0; i < ARRAY_SIZE(variants); i++)
-		services[i] = find(variants[i].name);
+		services[i] = fuzz_section(g, variants[i].name);
 	peer_client = SSL_CTX_new(TLS_client_method());
 	peer_server = SSL_CTX_new(TLS_server_method());
 	cert = fuzz_path("server.pem");
@@ -286,7 +272,7 @@ set_credentials(const struct client *c)
 {
 	struct client ctl = *c;
 
-	ctl.svc = find("capwinctrl-client");
+	ctl.svc = fuzz_section(g, "capwinctrl-client");
 	(void)protocol_before_tls(&ctl);
 }
 
