@@ -1,8 +1,8 @@
 #!/bin/sh
 # tests/fuzz/run.sh [SECONDS [TARGET...]]: build the fuzz targets if
 # needed (build.sh, same environment), then run each one (default: all)
-# for SECONDS (default 60) from its seed corpus, one after the other,
-# with -timeout=10 and leak detection. Prints per target the executions
+# for SECONDS (default 60) from its seed corpus, FUZZ_JOBS at a time
+# (default 1), with -timeout=10 and leak detection. Prints per target the executions
 # and libFuzzer's last "cov:" and "ft:"; exits 1 on any crash, leak,
 # timeout or sanitizer report (the artifact and the log are kept in the
 # directory it names), else 0. New inputs found go to that directory,
@@ -22,8 +22,11 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/stunnel-fuzz-run.XXXXXX") || exit 1
 echo "fuzz: logs, new inputs and crash artifacts in $work"
 
 symbolizer=$(command -v llvm-symbolizer || true)
-failed=0 passed=0
-for t in $targets; do
+jobs=${FUZZ_JOBS:-1}
+
+# one target's run; its exit status and the report line go to files
+fuzz_one() {
+	t=$1
 	mkdir -p "$work/$t/new" "$work/$t/tmp"
 	case $t in
 	fuzz_conffile) extra=-max_len=20000 ;;
@@ -43,15 +46,42 @@ for t in $targets; do
 	ft=$(printf '%s\n' "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
 	if [ "$rc" -eq 0 ] && ! grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$work/$t.log"; then
 		status=ok
-		passed=$((passed + 1))
+		echo 0 >"$work/$t.rc"
 	else
 		status="FAILED (exit $rc): see $work/$t.log"
-		failed=$((failed + 1))
+		echo 1 >"$work/$t.rc"
+	fi
+	{
+		printf '%-16s %s executions, cov: %s, ft: %s, %s s: %s\n' "$t" \
+		    "${execs:-0}" "${cov:-?}" "${ft:-?}" "$secs" "$status"
 		ls "$work/$t/" | grep -E '^(crash|leak|timeout|oom|slow-unit)-' |
 		    sed "s|^|    artifact: $work/$t/|"
+	} >"$work/$t.report"
+}
+
+# FUZZ_JOBS targets at a time (each still runs SECONDS)
+set -- $targets
+while [ $# -gt 0 ]; do
+	batch=
+	n=0
+	while [ $# -gt 0 ] && [ "$n" -lt "$jobs" ]; do
+		fuzz_one "$1" &
+		batch="$batch $1"
+		n=$((n + 1))
+		shift
+	done
+	wait
+	for t in $batch; do
+		cat "$work/$t.report"
+	done
+done
+failed=0 passed=0
+for t in $targets; do
+	if [ "$(cat "$work/$t.rc" 2>/dev/null)" = 0 ]; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
 	fi
-	printf '%-16s %s executions, cov: %s, ft: %s, %s s: %s\n' "$t" \
-	    "${execs:-0}" "${cov:-?}" "${ft:-?}" "$secs" "$status"
 done
 echo "fuzz: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] || exit 1
