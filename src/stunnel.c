@@ -15,6 +15,7 @@
 #include "conffile.h"
 #include "daemon.h"
 #include "log.h"
+#include "mapshare.h"
 #include "options.h"
 #include "server.h"
 #include "sockopt.h"
@@ -164,6 +165,7 @@ run(const char *path, const char *fd)
 		return start_failed(g);
 	if (signal_init() < 0 || server_bind(g) < 0)
 		return start_failed(g);
+	mapshare_prepare();	/* needs /proc, which a chroot rarely has */
 	if (g->chroot != NULL && daemon_chroot(g->chroot) < 0)
 		return start_failed(g);
 	if (daemon_drop_privileges(g->defaults->setuid,
