@@ -8,8 +8,9 @@
  * data), and on a virtual machine with shadow page tables an exit to
  * the hypervisor even where it did (measured here: 4.5 us for each page
  * a child first reads, 1.1 us where the page is part of a 2 MiB huge
- * page). So, in the parent, at start and after each reload (which may
- * load an engine or a provider), for the private mappings of every file
+ * page). So, in the parent, at start (before chroot, while /proc is
+ * there) and after each reload that mapped new code (an engine or a
+ * provider), for the private mappings of every file
  * that has code mapped (ELF objects; never data files such as locale
  * archives, nor the session cache):
  *
