@@ -240,9 +240,9 @@ mapshare_prepare(void)
 		share_huge();
 		read_maps();	/* the huge pages are no longer the file's */
 	}
+	/* share_small() changes no mapping's extent: the list stays true */
+	done = code_signature();
 	for (i = 0; i < nall; i++)
 		if (shareable(&all[i]))
 			share_small(&all[i]);
-	read_maps();
-	done = code_signature();
 }

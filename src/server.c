@@ -775,8 +775,7 @@ server_run(struct global *g, const char *path, const char *fd)
 	config_path = path;
 	config_fd = fd;
 	set_clients_allowed();
-	mapshare_prepare();
-	sandbox_prepare();
+	sandbox_prepare();	/* mapshare_prepare() ran before chroot */
 	if (start_all_exec_connect() < 0) {
 		/* as stunnel: the daemon does not start without them */
 		log_msg(LOG_CRIT, "Failed to start exec+connect services");

@@ -27,16 +27,10 @@ if nm -D "$STUNNEL" 2>/dev/null | grep -q __asan_init ||
 fi
 
 lib_peer echo echo || exit 1
-cat >"$T/s.conf" <<EOF
-foreground = yes
-syslog = no
-debug = info
-pid =
-[s]
-accept = 127.0.0.1:0
-connect = 127.0.0.1:$PEER_PORT
-cert = $T/certs/server.pem
-EOF
+{
+    printf 'foreground = yes\nsyslog = no\ndebug = info\npid =\n'
+    lib_section s "$PEER_PORT" "cert = $T/certs/server.pem"
+} >"$T/s.conf"
 lib_daemon d "$T/s.conf" || exit 1
 pid=$LIB_PID
 port=$(lib_port d s)
