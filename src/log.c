@@ -162,17 +162,19 @@ emit(time_t when, int level, const char *id, const char *text)
 		write_all(STDERR_FILENO, line, (size_t)len);
 }
 
+/*
+ * The entry is counted only once it is whole: running out of memory
+ * here ends in fatal(), which shows (and frees) what was kept.
+ */
 static void
 keep(int level, const char *text)
 {
-	struct log_entry *e;
+	struct log_entry e = { .when = time(NULL), .level = level };
 
+	e.id = xstrdup(current_id);
+	e.text = xstrdup(text);
 	buffer = xreallocarray(buffer, nbuffer + 1, sizeof(*buffer));
-	e = &buffer[nbuffer++];
-	e->when = time(NULL);
-	e->level = level;
-	e->id = xstrdup(current_id);
-	e->text = xstrdup(text);
+	buffer[nbuffer++] = e;
 }
 
 static void
