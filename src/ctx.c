@@ -17,6 +17,7 @@
 #include "sslerr.h"
 #include "verify.h"
 #include "sesscache.h"
+#include "util.h"
 
 #include <openssl/dh.h>
 #include <openssl/err.h>
@@ -505,9 +506,59 @@ set_session_context(const struct service *svc, SSL_CTX *ctx)
  * (and dirtying) them for each connection.  Its session is nobody's: the
  * session caches (and a sessiond) are off meanwhile.
  */
+/* the client's first flight, as it waits in SERVER's read side */
 static void
-warm_up(SSL_CTX *server_ctx)
+keep_hello(struct service *svc, SSL *server)
 {
+	char *p;
+	int n = BIO_nread0(SSL_get_rbio(server), &p);
+
+	if (n <= 0)
+		return;
+	svc->hello = xmalloc((size_t)n);
+	memcpy(svc->hello, p, (size_t)n);
+	svc->hello_len = (size_t)n;
+}
+
+/*
+ * In a process that will serve a connection of SVC, before it comes:
+ * its first flight once more (a server answers warm_up()'s ClientHello,
+ * up to waiting for the client's Finished; a client writes its
+ * ClientHello), so that the code and the pages a handshake needs are at
+ * hand. Its session, its log and its errors are nobody's.
+ */
+void
+ctx_rehearse(const struct service *svc)
+{
+	SSL *s;
+	BIO *in, *out;
+
+	if (svc->ctx == NULL || (!svc->client && svc->hello == NULL) ||
+	    (s = SSL_new(svc->ctx)) == NULL)
+		return;
+	in = svc->client ? BIO_new(BIO_s_mem()) :
+	    BIO_new_mem_buf(svc->hello, (int)svc->hello_len);
+	out = BIO_new(BIO_s_mem());
+	if (in != NULL && out != NULL) {
+		BIO_set_mem_eof_return(in, -1);
+		SSL_set_bio(s, in, out);
+		in = out = NULL;
+		if (svc->client)
+			SSL_set_connect_state(s);
+		else
+			SSL_set_accept_state(s);
+		SSL_do_handshake(s);
+	}
+	BIO_free(in);
+	BIO_free(out);
+	SSL_free(s);
+	ERR_clear_error();
+}
+
+static void
+warm_up(struct service *svc)
+{
+	SSL_CTX *server_ctx = svc->ctx;
 	SSL_CTX *client_ctx = SSL_CTX_new(TLS_client_method());
 	SSL *server = NULL, *client = NULL;
 	BIO *sbio = NULL, *cbio = NULL;
@@ -529,6 +580,8 @@ warm_up(SSL_CTX *server_ctx)
 	SSL_set_connect_state(client);
 	for (i = 0; i < 16 && !(done_s && done_c); i++) {
 		done_c = SSL_do_handshake(client) == 1;
+		if (i == 0)
+			keep_hello(svc, server);
 		done_s = SSL_do_handshake(server) == 1;
 	}
 	/* as if closed cleanly: freeing it must not "remove" the session */
@@ -582,6 +635,6 @@ ctx_init(struct service *svc)
 		set_session_context(svc, ctx);
 	warn_weak(svc);
 	if (!svc->client && svc->cert != NULL)
-		warm_up(ctx);
+		warm_up(svc);
 	return 0;
 }

@@ -4,6 +4,9 @@
 
 #include "options.h"
 
+#include <openssl/ssl.h>
+
 int	 ctx_init(struct service *);
+void	 ctx_rehearse(const struct service *);
 
 #endif

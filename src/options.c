@@ -203,6 +203,9 @@ static const struct option table[] = {
 	  .help = "yes|no confine connection processes (Linux seccomp)" },
 	{ "setEnv", G(set_env), K_CUSTOM, .parse = parse_set_env, .store = STORE_LIST,
 	  .help = "NAME=VALUE environment variable for child processes" },
+	{ "spares", G(spares), K_UINT, .dflt = "1", .max = 64,
+	  .err = "Illegal number of spare processes",
+	  .help = "connection processes forked ahead while idle (0: none)" },
 	{ "syslog", G(use_syslog), K_BOOL, .dflt = "yes",
 	  .help = "yes|no send logging messages to syslog" },
 
@@ -1039,6 +1042,7 @@ service_free(struct service *svc)
 	addrlist_free(&svc->connect_addrs);
 	addrlist_free(&svc->redirect_addrs);
 	SSL_CTX_free(svc->ctx);
+	free(svc->hello);
 	sesscache_free(svc->cache);
 	free(svc->name);
 	free(svc->file);

@@ -156,6 +156,8 @@ struct service {
 	int		 connect_delayed;	/* resolve at connect time */
 	struct service	*sni_primary;		/* SNI secondary: its primary */
 	struct ssl_ctx_st *ctx;
+	unsigned char	*hello;			/* ctx.c's rehearsal */
+	size_t		 hello_len;
 	struct sesscache *cache;		/* shared with the children */
 
 	struct service	*next;
@@ -177,6 +179,7 @@ struct global {
 	char		*rnd_file;
 	int		 rnd_overwrite;
 	int		 sandbox;	/* seccomp in connection processes */
+	unsigned	 spares;	/* connection processes forked ahead */
 	struct strlist	 set_env;
 	int		 use_syslog;
 

@@ -25,6 +25,7 @@
 #include "mapshare.h"
 #include "sandbox.h"
 #include "sockopt.h"
+#include "spare.h"
 #include "systemd.h"
 
 #include <openssl/rand.h>
@@ -76,6 +77,11 @@ static unsigned long	 next_seq;
 static struct pollfd	*pollfds;
 static unsigned long	 clients_allowed;
 static long long	 paused_until;	/* now_ms() when accept() resumes */
+static struct service	*last_service;	/* what spares warm up for */
+
+static long long	 last_accept;	/* now_ms() */
+
+#define SPARE_QUIET_MS	10	/* since the last accept, before forking ahead */
 
 static const char *
 svc_name(const struct service *svc)
@@ -385,19 +391,28 @@ add_child(pid_t pid, struct service *exec_connect, unsigned rr)
  * Fork one connection process; the child never comes back. A failed
  * fork is the caller's to log: like stunnel, without the reason.
  */
+/* what every new connection process does first: none of this is its own */
+static void
+child_setup(void)
+{
+	size_t i;
+
+	arena_child();
+	signal_child_defaults(0);
+	systemd_child();
+	spare_child();
+	for (i = 0; i < nlisteners; i++)
+		close(listeners[i].fd);
+}
+
 static pid_t
 spawn(struct client_start *start)
 {
 	pid_t pid = fork();
-	size_t i;
 
 	if (pid != 0)
 		return pid;
-	arena_child();
-	signal_child_defaults(0);
-	systemd_child();
-	for (i = 0; i < nlisteners; i++)
-		close(listeners[i].fd);
+	child_setup();
 	client_main(start);
 	_exit(0);
 }
@@ -469,9 +484,15 @@ accept_one(struct listener *l)
 		close(fd);
 		return;
 	}
-	start = (struct client_start){ .g = config, .svc = l->svc, .rfd = fd,
-	    .wfd = fd, .seq = next_seq, .failover_start = *rr };
-	pid = spawn(&start);
+	last_service = l->svc;
+	last_accept = now_ms();
+	pid = spare_take(config, l->svc, fd, next_seq, *rr);
+	if (pid < 0) {
+		start = (struct client_start){ .g = config, .svc = l->svc,
+		    .rfd = fd, .wfd = fd, .seq = next_seq,
+		    .failover_start = *rr };
+		pid = spawn(&start);
+	}
 	close(fd);
 	if (pid < 0) {
 		log_msg(LOG_ERR, "Connection rejected: create_client failed");
@@ -585,6 +606,8 @@ reap(void)
 
 	log_msg(LOG_DEBUG, "Retrieving pid statuses with waitpid()");
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (spare_reaped(pid) && !WIFSIGNALED(status))
+			continue;
 		log_status(pid, status);
 		for (i = 0; i < nchildren; i++) {
 			if (children[i].pid != pid)
@@ -649,6 +672,8 @@ reload(void)
 	listeners = fresh;
 	nlisteners = nfresh;
 	forget_exec_connect();
+	spare_retire_all();
+	last_service = NULL;
 	options_free(config);
 	config = g;
 	options_log_settings(config, &lc);
@@ -679,6 +704,7 @@ terminate(void)
 		while (waitpid(children[i].pid, &status, 0) < 0 &&
 		    errno == EINTR)
 			;
+	spare_wait_all();
 	log_msg(LOG_NOTICE, "Service processes terminated");
 	daemon_pid_remove(config->pid);
 	unbind_all();
@@ -706,6 +732,7 @@ dispatch(int sig)
 		break;
 	case SIGUSR1:
 		log_msg(LOG_DEBUG, "Processing SIGNAL_REOPEN_LOG");
+		spare_retire_all();
 		if (log_reopen() == 0)
 			log_msg(LOG_NOTICE, "Log file reopened");
 		break;
@@ -722,6 +749,26 @@ dispatch(int sig)
 		    str_signal(sig, name, sizeof(name)));
 		terminate();
 	}
+}
+
+/*
+ * Spares are forked once the listeners have been quiet for a while: not
+ * on the heels of an accept, when the new connection's handshake needs
+ * the CPU. WAIT_MS, shortened to that moment if it is still to come.
+ */
+static int
+fill_spares(int wait_ms)
+{
+	long long left;
+
+	if (spare_count() >= config->spares)
+		return wait_ms;
+	left = last_accept + SPARE_QUIET_MS - now_ms();
+	if (left > 0)
+		return wait_ms < 0 || left < wait_ms ? (int)left : wait_ms;
+	spare_fill(config, last_service != NULL ? last_service :
+	    config->services, config->spares, child_setup);
+	return wait_ms;
 }
 
 static void
@@ -748,6 +795,8 @@ loop(void)
 			fds[i + 1].events = POLLIN;
 		}
 		n = nlisteners + 1;
+		if (!paused)
+			wait_ms = fill_spares(wait_ms);
 		rc = poll(fds, (nfds_t)n, wait_ms);
 		if (rc < 0 && errno != EINTR) {
 			log_errno("daemon_loop: s_poll_wait");

@@ -27,9 +27,10 @@ done
 # -help: the same options in the same order, but for those stunnel 5.75
 # added after the reference's 5.68 (provider, providerParameter, setEnv,
 # CAstore, OCSPrequire, TIMEOUTocsp), fips (the reference was built
-# without FIPS) and stack (threads only: a fork build has no stack).
+# without FIPS), stack (threads only: a fork build has no stack) and our
+# own sandbox and spares.
 names() { body "$@" | sed -n 's/^\([A-Za-z0-9]*\) *= .*/\1/p'; }
-added='^(fips|provider|providerParameter|setEnv|CAstore|OCSPrequire|TIMEOUTocsp|sandbox)$'
+added='^(fips|provider|providerParameter|setEnv|CAstore|OCSPrequire|TIMEOUTocsp|sandbox|spares)$'
 if [ -x "$REFERENCE" ]; then
     diff <(names "$STUNNEL" -help | grep -Ev "$added") \
          <(names "$REFERENCE" -help | grep -v '^stack$') >"$TEST_TMP/d" ||

@@ -7,8 +7,8 @@
 #    serves connections;
 #  - SIGUSR1 reopens the log file (moved away first): a new file appears
 #    with "Log file reopened";
-#  - SIGTERM with a connection open: the connection process goes too, the
-#    pid file is removed, "Terminated", "Terminating service processes",
+#  - SIGTERM with a connection open: the connection process goes too (and
+#    the spare forked ahead), the pid file is removed, "Terminated", "Terminating service processes",
 #    "Service processes terminated" (and no closing line for the killed
 #    connection);
 #  - "pid =" (empty, after a "pid = FILE") writes no pid file;
@@ -31,14 +31,18 @@ CONFS=()
 
 # daemon_pids CONF: pids of the processes whose command line ends in
 # CONF, a path unique to this run (the daemon and its connection
-# processes, also when STUNNEL is a wrapper)
+# processes, also when STUNNEL is a wrapper; not its spares, which
+# lib_children lists)
 daemon_pids() {
-    local f p args
+    local f p args comm
     for f in /proc/[0-9]*/cmdline; do
         { mapfile -d '' -t args <"$f"; } 2>/dev/null || continue
         [ "${#args[@]}" -ge 2 ] && [ "${args[-1]}" = "$1" ] || continue
         p=${f#/proc/}
-        echo "${p%/cmdline}"
+        p=${p%/cmdline}
+        comm=
+        read -r comm 2>/dev/null <"/proc/$p/comm"
+        [[ $comm == *": spare" ]] || echo "$p"
     done
 }
 
@@ -86,17 +90,6 @@ stat_field() {
     s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
     read -r -a a <<<"${s##*) }"
     echo "${a[$(($2 - 1))]}"
-}
-
-# children PID: the processes whose parent is PID
-children() {
-    local f s pp
-    for f in /proc/[0-9]*/stat; do
-        s=$(cat "$f" 2>/dev/null) || continue
-        s=${s##*) }
-        read -r _ pp _ <<<"$s"
-        [ "$pp" = "$1" ] && { f=${f#/proc/}; echo "${f%/stat}"; }
-    done
 }
 
 # wait_gone PID [SECONDS]
@@ -206,19 +199,23 @@ alive "$P" || bad "SIGUSR1: the daemon died"
 
 # ---- SIGTERM with a connection open -----------------------------------------
 for ((i = 0; i < 100; i++)); do  # the earlier connections are over
-    [ -z "$(children "$P")" ] && break
+    [ -z "$(lib_children "$P")" ] && break
     sleep 0.05
 done
 lib_bg hold $PEERS hold "$PORT" --tls --ca "$CA" --timeout 20
 lib_wait_for "$TEST_TMP/hold.out" '^(held|no echo)' 10
 grep -qx held "$TEST_TMP/hold.out" || bad "SIGTERM: the held connection did not work: $(cat "$TEST_TMP/hold.out")"
-kids=$(children "$P")
+kids=$(lib_children "$P")
 [ "$(wc -w <<<"$kids")" = 1 ] || bad "SIGTERM: expected one connection process, found: '$kids'"
+spares=$(lib_children "$P" spares)
 before=$(grep -c 'Connection \(closed\|reset\)' "$log")
 kill -TERM "$P"
 wait_gone "$P" 5 || bad "SIGTERM: the daemon is still running"
 for k in $kids; do
     wait_gone "$k" 2 || bad "SIGTERM: connection process $k still running"
+done
+for k in $spares; do
+    wait_gone "$k" 2 || bad "SIGTERM: spare process $k still running"
 done
 lib_wait_for "$TEST_TMP/hold.out" '^eof' 5 || bad "SIGTERM: the client's connection was not closed"
 [ -e "$TEST_TMP/d1.pid" ] && bad "SIGTERM: the pid file was not removed"

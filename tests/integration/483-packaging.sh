@@ -229,10 +229,7 @@ else
     touch "$T/hold"
     lib_bg hold $PEERS hold "$(port b)" --tls --while "$T/hold"
     lib_wait_for "$T/hold.out" "held" 10 || bad "no connection held through daemon b"
-    child=
-    for p in $(installed_pids); do
-        [ "$(sed -n 's/^PPid:[[:space:]]*//p' "/proc/$p/status")" = "$bpid" ] && child=$p
-    done
+    child=$(lib_children "$bpid" | head -n 1)
     [ -n "$child" ] || bad "no connection process of daemon b found"
     if ! logrotate -f -s "$T/logrotate.state" "$T/logrotate.conf" >"$T/logrotate.out" 2>&1; then
         bad "logrotate failed:"; sed 's/^/    /' "$T/logrotate.out"

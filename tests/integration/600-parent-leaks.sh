@@ -157,15 +157,17 @@ load() {
 }
 
 children() {
-    wc -w <"/proc/$pid/task/$pid/children"
+    lib_children "$pid" | wc -w
 }
 
 # measure: once every child is reaped (60 s at most), the parent's
 # "FDS CHILDREN PRIVATE_DIRTY HEAP_PRIVATE_DIRTY PSS" (memory in kB)
 measure() {
     local i private pss heap
+    # (the spare is forked again once the listener is quiet: it holds
+    # a descriptor of the parent's)
     for ((i = 0; i < 600; i++)); do
-        [ "$(children)" = 0 ] && break
+        [ "$(children)" = 0 ] && [ "$(lib_children "$pid" spares | wc -w)" = 1 ] && break
         sleep 0.1
     done
     read -r private pss < <(awk '/^Private_Dirty:/ { p = $2 } /^Pss:/ { s = $2 }

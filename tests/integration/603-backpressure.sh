@@ -115,7 +115,7 @@ stalled() {
 touch "$T/hold-idle"
 lib_bg idle $PEERS hold "$(lib_port d idle)" --tls --while "$T/hold-idle" --timeout 60
 lib_wait_for "$T/s.log" 'Service \[idle\] connected remote server' 20 || bad "the idle connection did not reach its backend"
-idle=$(pgrep -P "$pid" | head -n 1)
+idle=$(lib_children "$pid" | head -n 1)
 stalled "$idle"
 base=$(private_kb "$idle")
 echo "idle connection process: Private_Dirty $base kB"
@@ -135,7 +135,7 @@ touch "$T/pause-a"
 lib_bg reader python3 "$T/pause.py" read-client "$(lib_port d down)" "$T/pause-a"
 reader=$LIB_PID
 lib_wait_for "$T/reader.out" '^paused' 60 || bad "A: the client got no first MiB"
-conn=$(pgrep -P "$pid" | grep -vx "$idle" | head -n 1)
+conn=$(lib_children "$pid" | grep -vx "$idle" | head -n 1)
 [ -n "$conn" ] && check "A (client stopped reading)" "$conn"
 rm "$T/pause-a"
 wait "$reader"
@@ -146,13 +146,13 @@ sent=$(head -n 1 "$T/blast.out")
 
 # ---- B. the backend stops reading --------------------------------------------
 for ((i = 0; i < 600; i++)); do     # A's connection process is gone
-    [ "$(pgrep -P "$pid")" = "$idle" ] && break
+    [ "$(lib_children "$pid")" = "$idle" ] && break
     sleep 0.1
 done
 lib_bg writer $PEERS eof-client "$(lib_port d up)" "$BYTES" --tls --timeout 120
 writer=$LIB_PID
 lib_wait_for "$T/sink.out" '^paused' 60 || bad "B: the backend got no first MiB"
-conn=$(pgrep -P "$pid" | grep -vx "$idle" | head -n 1)
+conn=$(lib_children "$pid" | grep -vx "$idle" | head -n 1)
 [ -n "$conn" ] && check "B (backend stopped reading)" "$conn"
 rm "$T/pause-b"
 wait "$writer"

@@ -124,7 +124,7 @@ EOF
     grep -qx held "$T/$name-client.out" || { bad "$name: the program did not answer: $(cat "$T/$name-client.out")"; return; }
     lib_wait_for "$log" 'Local mode child started' 5
     prog=$(sed -n 's/.*Local mode child started (PID=\([0-9]*\)).*/\1/p' "$log" | tail -n 1)
-    conn=$(pgrep -P "$pid" | head -n 1)
+    conn=$(lib_children "$pid" | head -n 1)
     [ -n "$conn" ] && [ -n "$prog" ] || { bad "$name: no connection process or program (conn '$conn', program '$prog')"; return; }
     if [ "$how" = term-after-client ]; then
         rm "$T/$name.hold"

@@ -48,7 +48,7 @@ status() {
 child_of() {
     local i c
     for ((i = 0; i < 200; i++)); do
-        c=$(pgrep -P "$1" | head -n 1)
+        c=$(lib_children "$1" | head -n 1)
         [ -n "$c" ] && { echo "$c"; return 0; }
         sleep 0.05
     done

@@ -70,7 +70,7 @@ printf '#!/bin/sh\nexec prlimit --nproc=%s:%s "%s" "$@"\n' "$NPROC" "$NPROC" "$S
 chmod 755 "$TEST_TMP/limited"
 start() {  # NAME: under prlimit --nproc; sets DPORT and DPID
     DAEMON=$TEST_TMP/limited lib_daemon "$1" "$TEST_TMP/$1.conf" || exit 1
-    DPID=$(pgrep -f -n "^$STUNNEL $TEST_TMP/$1.conf")
+    DPID=$(pgrep -f -o "^$STUNNEL $TEST_TMP/$1.conf")
     DPORT=$(lib_port "$1" s)
 }
 
@@ -96,7 +96,7 @@ while os.path.exists(flag):      # keep the rest open until told
 EOF
 }
 
-children() { pgrep -c -P "$DPID"; }
+children() { lib_children "$DPID" | wc -l; }
 
 # --- (a) the figure, and what exec does to it --------------------------------
 conf a "connect = 127.0.0.1:$ECHO"
@@ -110,7 +110,7 @@ grep -q "Clients allowed=$((ALLOWED / 2))\$" "$TEST_TMP/ax.out" ||
 kill "$DPID"
 
 # --- (b) the limit reached, and recovered from --------------------------------
-DPID=$(pgrep -f -n "^$STUNNEL $TEST_TMP/a.conf")
+DPID=$(pgrep -f -o "^$STUNNEL $TEST_TMP/a.conf")
 DPORT=$(lib_port a s)
 touch "$TEST_TMP/hold.b"
 lib_bg holder hold "$DPORT" $((ALLOWED + 3)) b

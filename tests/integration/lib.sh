@@ -122,6 +122,22 @@ lib_bg() {
     LIB_PIDS+=("$LIB_PID")
 }
 
+# lib_children PID [spares|all]: the processes whose parent is PID. By
+# default only connection processes: the spares forked ahead (comm
+# "NAME: spare") wait for a connection and are not one yet; "spares"
+# lists only those, "all" both.
+lib_children() {
+    local k comm want=${2:-conn}
+    for k in $(cat "/proc/$1/task/$1/children" 2>/dev/null); do
+        read -r comm 2>/dev/null <"/proc/$k/comm" || continue
+        case $comm in
+        *": spare") [ "$want" = conn ] && continue ;;
+        *) [ "$want" = spares ] && continue ;;
+        esac
+        echo "$k"
+    done
+}
+
 # lib_wait_for FILE PATTERN [SECONDS]: wait until FILE has a line
 # matching PATTERN (grep -E); 1 on timeout.
 lib_wait_for() {
