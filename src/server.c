@@ -724,6 +724,8 @@ dispatch(int sig)
 
 	switch (sig) {
 	case SIGCHLD:
+		if (spare_reap_quiet())
+			break;
 		log_msg(LOG_DEBUG, "Processing SIGCHLD");
 		reap();
 		break;

@@ -280,6 +280,30 @@ spare_reaped(pid_t pid)
 	return 0;
 }
 
+/*
+ * SIGCHLD: reap the spares that ended having served nothing (a reload
+ * retired them) before the parent says a word, as no process of
+ * stunnel's would have ended. 1 if they were all there was to reap; 0
+ * if another child ended (or one of them did not simply exit).
+ */
+int
+spare_reap_quiet(void)
+{
+	siginfo_t si;
+	int reaped = 0;
+
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 ||
+		    si.si_pid == 0)
+			return reaped;
+		if (si.si_code != CLD_EXITED || !spare_reaped(si.si_pid))
+			return 0;
+		waitpid(si.si_pid, NULL, 0);
+		reaped = 1;
+	}
+}
+
 /* at the end: the spares are ended and waited for, quietly */
 void
 spare_wait_all(void)

@@ -12,6 +12,7 @@ size_t	 spare_count(void);
 void	 spare_child(void);
 void	 spare_retire_all(void);
 int	 spare_reaped(pid_t);
+int	 spare_reap_quiet(void);
 void	 spare_wait_all(void);
 
 #endif

@@ -11,7 +11,8 @@
 #  (c) The spares say nothing: after "Accepting new connections" the
 #      main process's lines are only those of stunnel's (accepted (FD=N),
 #      SIGCHLD, waitpid, Process N finished, reload, terminate), and
-#      there is no "Process" line for a spare that served nothing.
+#      there is no "Process" line (nor "Processing SIGCHLD") for a spare
+#      that served nothing.
 #  (d) A reload retires the spare forked with the old configuration: the
 #      next connection reaches the new backend. A log reopen does too:
 #      the next connection's lines are in the new file.
@@ -152,6 +153,9 @@ odd=$(sed -n '/Accepting new connections/,$p' "$T/all.log" | grep -E 'LOG[0-9]\[
 [ -z "$odd" ] || bad "(c) lines of the main process (or of a spare) that stunnel does not write: $odd"
 n=$(grep -c 'Process [0-9]* ' "$T/all.log")
 [ "$n" = 7 ] || bad "(c) 7 connections, $n 'Process' lines: $(grep 'Process [0-9]* ' "$T/all.log")"
+# (a spare retired by the reload or the reopen is reaped without a word)
+s=$(grep -c 'Processing SIGCHLD' "$T/all.log")
+[ "$s" -le 7 ] || bad "(c) 7 connections, $s 'Processing SIGCHLD' lines"
 
 # ---- (a) spares = 3, spares = 0 -------------------------------------------------
 conf three "$ECHO" 'spares = 3'

@@ -304,7 +304,7 @@ class Side:
 
     def settle(self):
         """Wait until the daemon is quiet: no connection left (no child
-        process, not even one waiting to be reaped, in a fork build; no
+        process but our spares, not even one waiting to be reaped, in a fork build; no
         thread beyond those it had once started, in a thread build) and
         nothing logged for a moment."""
         quiet = float(self.scen.options.get("settle", "0.25"))
@@ -330,10 +330,12 @@ class Side:
                 continue
             try:
                 with open("/proc/%s/stat" % pid) as f:
-                    stat = f.read().rsplit(")", 1)[1].split()
+                    head, tail = f.read().rsplit(")", 1)
             except OSError:
                 continue
-            if int(stat[1]) == self.daemon.pid:
+            # a spare forked ahead waits for a connection: it is not one
+            if int(tail.split()[1]) == self.daemon.pid and \
+                    not head.endswith(": spare"):
                 return True     # running, or a zombie not reaped yet
         return False
 
