@@ -2,7 +2,8 @@
  * server.c: the parent process.
  *
  * Owns the listening sockets, the one poll() loop over them and the
- * signal pipe, accept() and one fork() per connection, reaping children
+ * signal pipe, accept() and one fork() per connection (or the socket
+ * handed to a spare forked ahead, spare.c), reaping children
  * (and restarting exec+connect sections), reloading the configuration
  * on SIGHUP (listeners whose address did not change stay open, so no
  * connection is refused), reopening the log on SIGUSR1 and the orderly
@@ -77,8 +78,7 @@ static unsigned long	 next_seq;
 static struct pollfd	*pollfds;
 static unsigned long	 clients_allowed;
 static long long	 paused_until;	/* now_ms() when accept() resumes */
-static struct service	*last_service;	/* what spares warm up for */
-
+static struct service	*last_service;	/* what spares rehearse for */
 static long long	 last_accept;	/* now_ms() */
 
 #define SPARE_QUIET_MS	10	/* since the last accept, before forking ahead */
@@ -387,10 +387,6 @@ add_child(pid_t pid, struct service *exec_connect, unsigned rr)
 	nchildren++;
 }
 
-/*
- * Fork one connection process; the child never comes back. A failed
- * fork is the caller's to log: like stunnel, without the reason.
- */
 /* what every new connection process does first: none of this is its own */
 static void
 child_setup(void)
@@ -405,6 +401,10 @@ child_setup(void)
 		close(listeners[i].fd);
 }
 
+/*
+ * Fork one connection process; the child never comes back. A failed
+ * fork is the caller's to log: like stunnel, without the reason.
+ */
 static pid_t
 spawn(struct client_start *start)
 {
