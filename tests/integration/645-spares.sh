@@ -18,6 +18,10 @@
 #      the next connection's lines are in the new file.
 #  (e) SIGTERM ends the spares with the daemon.
 #  (f) "spares = 65" and "spares = x": file:line, exit status 1.
+#  (g) Verification decides the same through a spare and through a fork
+#      ("spares = 0"): with verifyChain, a client without a certificate
+#      and one with a certificate nobody trusts get nothing through, a
+#      trusted client does; a spare served the first and a fork the other.
 . "$(dirname "$0")/lib.sh"
 lib_find_stunnel || { echo "SKIP: src/stunnel not built"; exit $SKIP; }
 lib_mktemp
@@ -185,4 +189,39 @@ for v in 65 x; do
     grep -q "$T/bad.conf:6: \"spares = $v\": Illegal number of spare processes" "$T/bad.out" ||
         bad "(f) spares = $v: $(cat "$T/bad.out")"
 done
+# ---- (g) ------------------------------------------------------------------------------
+# verdict PORT CERT...: "pass" if 1000 bytes come back through PORT with
+# the client certificate CERT (none if empty), else "refused"
+verdict() {
+    local port=$1
+    shift
+    if lib_through "$port" --tls --ca "$CA" "$@"; then echo pass; else echo refused; fi
+}
+for n in 1 0; do
+    {
+        printf 'foreground = yes\nsyslog = no\ndebug = debug\npid =\noutput = %s\nspares = %s\n' "$T/v$n.log" "$n"
+        lib_section v "$ECHO" "cert = $T/certs/server.pem" "verifyChain = yes" "CAfile = $CA"
+    } >"$T/v$n.conf"
+    lib_daemon "v$n" "$T/v$n.conf" || exit 1
+    pid=$LIB_PID
+    port=$(lib_port "v$n" v)
+    for who in none stranger client; do
+        spares_of "$pid" "$n" >/dev/null || bad "(g) spares = $n: the spares are not there"
+        served=$(lib_children "$pid" spares)
+        case $who in
+        none) got=$(verdict "$port") want=refused ;;
+        stranger) got=$(verdict "$port" --cert "$T/certs/stranger.pem") want=refused ;;
+        client) got=$(verdict "$port" --cert "$T/certs/client.pem") want=pass ;;
+        esac
+        [ "$got" = "$want" ] || bad "(g) spares = $n, client certificate $who: $got, expected $want"
+        if [ "$n" = 1 ]; then
+            lib_wait_for "$T/v$n.log" "Process $served finished" 10 ||
+                bad "(g) the spare $served did not serve the client with certificate $who"
+        fi
+    done
+    kill "$pid"
+    wait "$pid" 2>/dev/null
+done
+grep -c 'CERT: Pre-verification error\|Peer did not return a certificate\|SSL_accept' "$T/v1.log" >/dev/null ||
+    bad "(g) no verification failure logged through the spares"
 exit $fail
