@@ -499,13 +499,6 @@ set_session_context(const struct service *svc, SSL_CTX *ctx)
 	    (unsigned)len);
 }
 
-/*
- * One handshake in memory with the new context, in the parent: OpenSSL 3
- * fetches and caches its algorithms on first use, and doing that once
- * here means every forked child inherits the caches instead of building
- * (and dirtying) them for each connection.  Its session is nobody's: the
- * session caches (and a sessiond) are off meanwhile.
- */
 /* the client's first flight, as it waits in SERVER's read side */
 static void
 keep_hello(struct service *svc, SSL *server)
@@ -555,6 +548,14 @@ ctx_rehearse(const struct service *svc)
 	ERR_clear_error();
 }
 
+/*
+ * One handshake in memory with the new context, in the parent: OpenSSL 3
+ * fetches and caches its algorithms on first use, and doing that once
+ * here means every forked child inherits the caches instead of building
+ * (and dirtying) them for each connection.  Its session is nobody's: the
+ * session caches (and a sessiond) are off meanwhile.  Its ClientHello
+ * is kept for ctx_rehearse().
+ */
 static void
 warm_up(struct service *svc)
 {

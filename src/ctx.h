@@ -4,8 +4,6 @@
 
 #include "options.h"
 
-#include <openssl/ssl.h>
-
 int	 ctx_init(struct service *);
 void	 ctx_rehearse(const struct service *);
 

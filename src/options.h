@@ -156,7 +156,7 @@ struct service {
 	int		 connect_delayed;	/* resolve at connect time */
 	struct service	*sni_primary;		/* SNI secondary: its primary */
 	struct ssl_ctx_st *ctx;
-	unsigned char	*hello;			/* ctx.c's rehearsal */
+	unsigned char	*hello;			/* warm-up ClientHello (ctx.c) */
 	size_t		 hello_len;
 	struct sesscache *cache;		/* shared with the children */
 

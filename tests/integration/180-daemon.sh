@@ -8,9 +8,9 @@
 #  - SIGUSR1 reopens the log file (moved away first): a new file appears
 #    with "Log file reopened";
 #  - SIGTERM with a connection open: the connection process goes too (and
-#    the spare forked ahead), the pid file is removed, "Terminated", "Terminating service processes",
-#    "Service processes terminated" (and no closing line for the killed
-#    connection);
+#    the spare forked ahead), the pid file is removed, "Terminated",
+#    "Terminating service processes", "Service processes terminated" (and
+#    no closing line for the killed connection);
 #  - "pid =" (empty, after a "pid = FILE") writes no pid file;
 #  - "chroot = JAIL": /proc/PID/root and cwd are the jail, "pid = /NAME"
 #    and "output = /NAME" land inside the jail, connections still work;
@@ -34,15 +34,13 @@ CONFS=()
 # processes, also when STUNNEL is a wrapper; not its spares, which
 # lib_children lists)
 daemon_pids() {
-    local f p args comm
+    local f p args
     for f in /proc/[0-9]*/cmdline; do
         { mapfile -d '' -t args <"$f"; } 2>/dev/null || continue
         [ "${#args[@]}" -ge 2 ] && [ "${args[-1]}" = "$1" ] || continue
         p=${f#/proc/}
         p=${p%/cmdline}
-        comm=
-        read -r comm 2>/dev/null <"/proc/$p/comm"
-        [[ $comm == *": spare" ]] || echo "$p"
+        lib_is_spare "$p" || echo "$p"
     done
 }
 

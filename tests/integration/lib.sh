@@ -127,15 +127,24 @@ lib_bg() {
 # "NAME: spare") wait for a connection and are not one yet; "spares"
 # lists only those, "all" both.
 lib_children() {
-    local k comm want=${2:-conn}
+    local k want=${2:-conn}
     for k in $(cat "/proc/$1/task/$1/children" 2>/dev/null); do
-        read -r comm 2>/dev/null <"/proc/$k/comm" || continue
-        case $comm in
-        *": spare") [ "$want" = conn ] && continue ;;
-        *) [ "$want" = spares ] && continue ;;
-        esac
+        [ -e "/proc/$k" ] || continue
+        if lib_is_spare "$k"; then
+            [ "$want" = conn ] && continue
+        else
+            [ "$want" = spares ] && continue
+        fi
         echo "$k"
     done
+}
+
+# lib_is_spare PID: is PID a spare forked ahead, still waiting (its comm
+# "NAME: spare")?
+lib_is_spare() {
+    local comm=
+    read -r comm 2>/dev/null <"/proc/$1/comm"
+    [[ $comm == *": spare" ]]
 }
 
 # lib_wait_for FILE PATTERN [SECONDS]: wait until FILE has a line
